@@ -1,0 +1,364 @@
+//! The key items that `grant::table!` adds inside diesel's table module: the `Key` struct, its
+//! typed builder, the `KeyColumn`/`KeyedTable`/`IntoKey` impls and, when declared, the shard key.
+
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Token};
+
+struct Args {
+    table: Ident,
+    sql_name: LitStr,
+    key: Vec<Ident>,
+    key_sql_names: Vec<LitStr>,
+    #[allow(dead_code)] // read once sharding lands
+    shard_key: Vec<Ident>,
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut table = None;
+        let mut sql_name = None;
+        let mut key = Vec::new();
+        let mut key_sql_names = Vec::new();
+        let mut shard_key = Vec::new();
+        while !input.is_empty() {
+            let name: Ident = input.parse()?;
+            match name.to_string().as_str() {
+                "table" => {
+                    input.parse::<Token![=]>()?;
+                    table = Some(input.parse()?);
+                }
+                "sql_name" => {
+                    input.parse::<Token![=]>()?;
+                    sql_name = Some(input.parse()?);
+                }
+                "key" | "shard_key" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let idents = content.parse_terminated(Ident::parse, Token![,])?;
+                    let target = if name == "key" { &mut key } else { &mut shard_key };
+                    *target = idents.into_iter().collect();
+                }
+                "key_sql_names" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let names = content.parse_terminated(<LitStr as Parse>::parse, Token![,])?;
+                    key_sql_names = names.into_iter().collect();
+                }
+                _ => return Err(syn::Error::new(name.span(), "unknown extend_table argument")),
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        let table = table.ok_or_else(|| input.error("missing `table`"))?;
+        let sql_name = sql_name.ok_or_else(|| input.error("missing `sql_name`"))?;
+        Ok(Args { table, sql_name, key, key_sql_names, shard_key })
+    }
+}
+
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let args: Args = syn::parse2(args)?;
+    let extra = key_items(&args);
+    // The module is `#[..]* pub mod name { .. }`: put the items at the end of its body.
+    let mut tokens: Vec<TokenTree> = item.into_iter().collect();
+    let body = tokens.iter().rposition(
+        |t| matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace),
+    );
+    let Some(body) = body else {
+        return Err(syn::Error::new(Span::call_site(), "expected diesel's table module"));
+    };
+    if let TokenTree::Group(g) = &tokens[body] {
+        let mut inner = g.stream();
+        inner.extend(extra);
+        let mut group = Group::new(Delimiter::Brace, inner);
+        group.set_span(g.span());
+        tokens[body] = TokenTree::Group(group);
+    }
+    Ok(tokens.into_iter().collect())
+}
+
+fn key_items(args: &Args) -> TokenStream {
+    let table_ident = &args.table;
+    let table_str = args.sql_name.value();
+    let sql_name = &args.sql_name;
+    let cols = &args.key;
+    let n = cols.len();
+    let col_strs: Vec<String> = cols.iter().map(ToString::to_string).collect();
+    let key_sql_names = &args.key_sql_names;
+    let rust: Vec<TokenStream> = cols
+        .iter()
+        .map(|c| quote!(<columns::#c as ::grant::key::KeyColumn>::Rust))
+        .collect();
+    let sql: Vec<TokenStream> = cols
+        .iter()
+        .map(|c| quote!(<columns::#c as ::grant::__private::diesel::Expression>::SqlType))
+        .collect();
+    let idx: Vec<syn::Index> = (0..n).map(syn::Index::from).collect();
+    let arity = format_ident!("U{}", n);
+    let generics: Vec<Ident> = (0..n).map(|i| format_ident!("__P{}", i)).collect();
+
+    let key_column_impls = cols.iter().zip(&col_strs).zip(key_sql_names).map(|((c, s), sql_s)| {
+        // Spanned at the column so that a column type that can't be a key is reported there.
+        let sql_ty = quote_spanned!(c.span()=>
+            <<columns::#c as ::grant::__private::diesel::Expression>::SqlType
+                as ::grant::key::KeySql<columns::#c>>::Rust
+        );
+        quote! {
+            impl ::grant::key::KeyColumn for columns::#c {
+                type Rust = #sql_ty;
+                const NAME: &'static str = #s;
+                const SQL_NAME: &'static str = #sql_s;
+                const TABLE: &'static str = #sql_name;
+            }
+        }
+    });
+
+    let eq_type = |i: usize| {
+        let c = &cols[i];
+        let r = &rust[i];
+        quote!(::grant::__private::diesel::dsl::Eq<columns::#c, #r>)
+    };
+    let mut filter_type = eq_type(0);
+    for i in 1..n {
+        let next = eq_type(i);
+        filter_type = quote!(::grant::__private::diesel::dsl::And<#filter_type, #next>);
+    }
+    let first = &cols[0];
+    let rest_cols = &cols[1..];
+    let filter_expr = quote! {
+        columns::#first.eq(key.#first) #( .and(columns::#rest_cols.eq(key.#rest_cols)) )*
+    };
+
+    let field_docs = col_strs
+        .iter()
+        .map(|c| format!("Key column `{c}`."));
+    let key_doc = format!(
+        "The full key of table `{table_str}`: ({}).\n\nBuild one as a struct literal, with \
+         [`Key::builder`] (columns in any order; only a complete builder is a key), or from a \
+         tuple in key order. It prints as `a:b` ([`Display`](std::fmt::Display)) and parses \
+         back ([`FromStr`](std::str::FromStr)).",
+        col_strs.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+    );
+    let builder_doc = format!(
+        "A key of `{table_str}` under construction; each type parameter is \
+         `Missing<column>` until that column is given. Only a complete builder converts into \
+         a [`Key`]."
+    );
+
+    let setters = (0..n).map(|j| {
+        let c = &cols[j];
+        let r = &rust[j];
+        let others: Vec<&Ident> = generics.iter().enumerate().filter(|(i, _)| *i != j).map(|(_, g)| g).collect();
+        let before: Vec<TokenStream> = generics
+            .iter()
+            .enumerate()
+            .map(|(i, g)| if i == j { quote!(::grant::key::Missing<columns::#c>) } else { quote!(#g) })
+            .collect();
+        let after: Vec<TokenStream> = generics
+            .iter()
+            .enumerate()
+            .map(|(i, g)| if i == j { quote!(::grant::key::Given<columns::#c>) } else { quote!(#g) })
+            .collect();
+        let moves = cols.iter().enumerate().filter(|(i, _)| *i != j).map(|(_, o)| quote!(#o: self.#o));
+        let doc = format!("Gives key column `{c}` of `{table_str}`.");
+        quote! {
+            impl<#(#others),*> KeyBuilder<#(#before),*> {
+                #[doc = #doc]
+                pub fn #c(self, value: impl ::core::convert::Into<#r>) -> KeyBuilder<#(#after),*> {
+                    KeyBuilder {
+                        #c: ::grant::key::Given::new(value.into()),
+                        #(#moves,)*
+                    }
+                }
+            }
+        }
+    });
+
+    let single_value_impl = if n == 1 {
+        let r = &rust[0];
+        quote! {
+            impl ::grant::key::IntoKey<table> for #r {
+                fn into_key(self) -> Key {
+                    Key { #first: self }
+                }
+            }
+        }
+    } else {
+        quote!()
+    };
+
+    let _ = table_ident;
+    quote! {
+        #[doc = #key_doc]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct Key {
+            #( #[doc = #field_docs] pub #cols: #rust, )*
+        }
+
+        #[doc = #builder_doc]
+        #[derive(Debug, Clone)]
+        #[must_use = "a key builder does nothing until it is complete and used as a key"]
+        pub struct KeyBuilder<#(#generics),*> {
+            #( #cols: #generics, )*
+        }
+
+        impl Key {
+            /// Starts a key whose columns can be given in any order; see [`KeyBuilder`].
+            pub fn builder() -> KeyBuilder<#(::grant::key::Missing<columns::#cols>),*> {
+                KeyBuilder { #( #cols: ::grant::key::Missing::new(), )* }
+            }
+
+            /// Reads the key of a record: the record has a field for every key column (see
+            /// `#[derive(grant::Keyed)]`).
+            pub fn of<__R>(record: &__R) -> Self
+            where
+                #( __R: ::grant::key::RecordColumn<columns::#cols>,
+                   <__R as ::grant::key::RecordColumn<columns::#cols>>::Value:
+                       ::grant::key::KeyValue<columns::#cols>, )*
+            {
+                Key {
+                    #( #cols: ::grant::key::KeyValue::<columns::#cols>::to_key_part(
+                        <__R as ::grant::key::RecordColumn<columns::#cols>>::column_value(record)
+                    ), )*
+                }
+            }
+        }
+
+        #(#setters)*
+
+        #(#key_column_impls)*
+
+        impl ::grant::key::CompositeKey for Key {
+            type Table = table;
+            type Tuple = (#(#rust,)*);
+            fn into_tuple(self) -> Self::Tuple {
+                (#(self.#cols,)*)
+            }
+            fn from_tuple(tuple: Self::Tuple) -> Self {
+                Key { #( #cols: tuple.#idx, )* }
+            }
+            fn write_parts(&self, out: &mut ::grant::key::KeyWriter<'_>) {
+                #( out.part(&self.#cols); )*
+            }
+            fn read_parts(input: &mut ::grant::key::KeyReader<'_>) -> ::core::result::Result<Self, ::grant::KeyParseError> {
+                ::core::result::Result::Ok(Key { #( #cols: input.part(#col_strs)?, )* })
+            }
+            fn write_canonical(&self, out: &mut ::grant::key::KeyBytes) {
+                #( out.push(&self.#cols); )*
+            }
+        }
+
+        impl ::core::fmt::Display for Key {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::grant::key::fmt_key(self, f)
+            }
+        }
+
+        impl ::core::str::FromStr for Key {
+            type Err = ::grant::KeyParseError;
+            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                ::grant::key::parse_key(s)
+            }
+        }
+
+        impl ::grant::key::KeyedTable for table {
+            type Key = Key;
+            type KeyColumns = (#(columns::#cols,)*);
+            type Arity = ::grant::__private::typenum::#arity;
+            type KeyFilter = #filter_type;
+            const NAME: &'static str = #sql_name;
+            const KEY_COLUMNS: &'static [&'static str] = &[#(#col_strs),*];
+            fn key_columns() -> Self::KeyColumns {
+                (#(columns::#cols,)*)
+            }
+            fn key_filter(key: Key) -> Self::KeyFilter {
+                #[allow(unused_imports)]
+                use ::grant::__private::diesel::{BoolExpressionMethods, ExpressionMethods};
+                #filter_expr
+            }
+        }
+
+        impl<__DB> ::grant::key::KeyBinds<__DB> for Key
+        where
+            __DB: ::grant::__private::diesel::backend::Backend,
+            #( __DB: ::grant::__private::diesel::sql_types::HasSqlType<#sql>,
+               #rust: ::grant::__private::diesel::serialize::ToSql<#sql, __DB>,
+               columns::#cols: ::grant::__private::diesel::query_builder::QueryFragment<__DB>, )*
+        {
+            fn walk_columns<'__b>(
+                out: &mut ::grant::__private::diesel::query_builder::AstPass<'_, '__b, __DB>,
+            ) -> ::grant::__private::diesel::QueryResult<()> {
+                let mut first = true;
+                #(
+                    if !first { out.push_sql(", "); }
+                    first = false;
+                    ::grant::__private::diesel::query_builder::QueryFragment::<__DB>::walk_ast(
+                        &columns::#cols, out.reborrow())?;
+                )*
+                let _ = first;
+                Ok(())
+            }
+            fn walk_values<'__b>(
+                &'__b self,
+                out: &mut ::grant::__private::diesel::query_builder::AstPass<'_, '__b, __DB>,
+            ) -> ::grant::__private::diesel::QueryResult<()> {
+                let mut first = true;
+                #(
+                    if !first { out.push_sql(", "); }
+                    first = false;
+                    out.push_bind_param::<#sql, #rust>(&self.#cols)?;
+                )*
+                let _ = first;
+                Ok(())
+            }
+            fn walk_eq<'__b>(
+                &'__b self,
+                out: &mut ::grant::__private::diesel::query_builder::AstPass<'_, '__b, __DB>,
+            ) -> ::grant::__private::diesel::QueryResult<()> {
+                let mut first = true;
+                #(
+                    if !first { out.push_sql(" AND "); }
+                    first = false;
+                    ::grant::__private::diesel::query_builder::QueryFragment::<__DB>::walk_ast(
+                        &columns::#cols, out.reborrow())?;
+                    out.push_sql(" = ");
+                    out.push_bind_param::<#sql, #rust>(&self.#cols)?;
+                )*
+                let _ = first;
+                Ok(())
+            }
+        }
+
+        impl ::grant::key::IntoKey<table> for Key {
+            fn into_key(self) -> Key {
+                self
+            }
+        }
+
+        impl ::grant::key::IntoKey<table> for &Key {
+            fn into_key(self) -> Key {
+                ::core::clone::Clone::clone(self)
+            }
+        }
+
+        impl ::grant::key::IntoKey<table> for (#(#rust,)*) {
+            fn into_key(self) -> Key {
+                <Key as ::grant::key::CompositeKey>::from_tuple(self)
+            }
+        }
+
+        #single_value_impl
+
+        impl<#(#generics),*> ::grant::key::IntoKey<table> for KeyBuilder<#(#generics),*>
+        where
+            #( #generics: ::grant::key::KeyPartGiven<columns::#cols>, )*
+        {
+            fn into_key(self) -> Key {
+                Key { #( #cols: ::grant::key::KeyPartGiven::<columns::#cols>::take(self.#cols), )* }
+            }
+        }
+
+    }
+}

@@ -1,0 +1,154 @@
+//! `grant::table!`: diesel's `table!` syntax, forwarded to diesel unchanged, plus an attribute
+//! that lets `extend_table` add the key items inside the module diesel generates.
+
+use diesel_table_macro_syntax::TableDecl;
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use quote::quote;
+use syn::Ident;
+
+/// What `#[grant(...)]` on a table says.
+#[derive(Default)]
+struct GrantOptions {
+    shard_key: Vec<Ident>,
+}
+
+pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+    let tokens: Vec<TokenTree> = input.clone().into_iter().collect();
+    let (uses, after_uses) = split_use_statements(&tokens);
+    let mut diesel_attrs: Vec<TokenTree> = Vec::new();
+    let mut options = GrantOptions::default();
+    let mut i = after_uses;
+    while let (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) = (tokens.get(i), tokens.get(i + 1))
+    {
+        if p.as_char() != '#' || g.delimiter() != Delimiter::Bracket {
+            break;
+        }
+        if starts_with_ident(g.stream(), "grant") {
+            parse_grant_attribute(g.stream(), &mut options)?;
+        } else {
+            diesel_attrs.push(tokens[i].clone());
+            diesel_attrs.push(tokens[i + 1].clone());
+        }
+        i += 2;
+    }
+    let rest: TokenStream = tokens[i..].iter().cloned().collect();
+    let uses: TokenStream = uses.iter().cloned().collect();
+    let diesel_attrs: TokenStream = diesel_attrs.into_iter().collect();
+
+    let for_diesel = quote! { #uses #diesel_attrs #rest };
+    let decl: TableDecl = syn::parse2(for_diesel.clone()).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("invalid `grant::table!` syntax (it takes diesel's `table!` syntax): {e}"),
+        )
+    })?;
+
+    let column_names: Vec<&Ident> = decl.column_defs.iter().map(|c| &c.column_name).collect();
+    let key: Vec<Ident> = match &decl.primary_keys {
+        Some(pk) => pk.keys.iter().cloned().collect(),
+        None => vec![Ident::new("id", decl.table_name.span())],
+    };
+    if key.is_empty() {
+        return Err(syn::Error::new(
+            decl.table_name.span(),
+            format!("table `{}` declares an empty primary key", decl.table_name),
+        ));
+    }
+    for k in &key {
+        if !column_names.iter().any(|c| *c == k) {
+            // diesel reports this one itself, with its own wording; stay out of its way.
+            return Ok(quote! { ::grant::__private::diesel::table! { #for_diesel } });
+        }
+    }
+    for s in &options.shard_key {
+        if !key.iter().any(|k| k == s) {
+            return Err(syn::Error::new(
+                s.span(),
+                format!(
+                    "shard key column `{s}` is not part of the key of table `{}` ({}): grant routes \
+                     a key to its shard, so the shard key must be made of key columns",
+                    decl.table_name,
+                    key.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+    let key_sql_names: Vec<String> = key
+        .iter()
+        .map(|k| {
+            decl.column_defs
+                .iter()
+                .find(|c| &c.column_name == k)
+                .map(|c| c.sql_name.clone())
+                .unwrap_or_else(|| k.to_string())
+        })
+        .collect();
+    let sql_name = match &decl.schema {
+        Some(schema) => format!("{schema}.{}", decl.sql_name),
+        None => decl.sql_name.clone(),
+    };
+    let table_name = &decl.table_name;
+    let shard_key = &options.shard_key;
+    let attr = quote! {
+        #[::grant::__private::extend_table(
+            table = #table_name,
+            sql_name = #sql_name,
+            key(#(#key),*),
+            key_sql_names(#(#key_sql_names),*),
+            shard_key(#(#shard_key),*)
+        )]
+    };
+    Ok(quote! {
+        ::grant::__private::diesel::table! { #uses #attr #diesel_attrs #rest }
+    })
+}
+
+fn split_use_statements(tokens: &[TokenTree]) -> (Vec<TokenTree>, usize) {
+    let mut i = 0;
+    while matches!(tokens.get(i), Some(TokenTree::Ident(id)) if id == "use") {
+        match tokens[i..]
+            .iter()
+            .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+        {
+            Some(end) => i += end + 1,
+            None => break,
+        }
+    }
+    (tokens[..i].to_vec(), i)
+}
+
+fn starts_with_ident(stream: TokenStream, name: &str) -> bool {
+    matches!(stream.into_iter().next(), Some(TokenTree::Ident(id)) if id == name)
+}
+
+fn parse_grant_attribute(stream: TokenStream, options: &mut GrantOptions) -> syn::Result<()> {
+    let meta: syn::Meta = syn::parse2(stream)?;
+    let list = meta.require_list()?;
+    list.parse_nested_meta(|nested| {
+        if nested.path.is_ident("shard_key") {
+            let content;
+            syn::parenthesized!(content in nested.input);
+            let columns = content.parse_terminated(Ident::parse_any_ident, syn::Token![,])?;
+            if columns.is_empty() {
+                return Err(nested.error("`shard_key(...)` names at least one column"));
+            }
+            options.shard_key = columns.into_iter().collect();
+            Ok(())
+        } else {
+            Err(nested.error(
+                "unknown grant option; grant::table! knows `shard_key(column, ...)`",
+            ))
+        }
+    })
+}
+
+trait ParseAnyIdent {
+    fn parse_any_ident(input: syn::parse::ParseStream<'_>) -> syn::Result<Ident>;
+}
+
+impl ParseAnyIdent for Ident {
+    fn parse_any_ident(input: syn::parse::ParseStream<'_>) -> syn::Result<Ident> {
+        use syn::ext::IdentExt;
+        Ident::parse_any(input)
+    }
+}

@@ -1,0 +1,98 @@
+//! The completeness of a key builder, tracked in its type: one marker per column.
+
+use super::KeyColumn;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// Marks key column `C` as not given yet in a table's `KeyBuilder`.
+///
+/// ```
+/// # use grant::__doc_schema::order_items;
+/// let b = order_items::Key::builder(); // KeyBuilder<Missing<order_id>, Missing<product_id>>
+/// let key: order_items::Key = grant::key::IntoKey::into_key(b.product_id(2).order_id(1));
+/// assert_eq!(key.to_string(), "1:2");
+/// ```
+pub struct Missing<C>(PhantomData<fn() -> C>);
+
+impl<C> Missing<C> {
+    /// The marker.
+    pub fn new() -> Self {
+        Missing(PhantomData)
+    }
+}
+
+impl<C> Default for Missing<C> {
+    fn default() -> Self {
+        Missing::new()
+    }
+}
+
+impl<C> Clone for Missing<C> {
+    fn clone(&self) -> Self {
+        Missing::new()
+    }
+}
+
+impl<C> fmt::Debug for Missing<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Missing")
+    }
+}
+
+/// The value of key column `C` in a table's `KeyBuilder`.
+///
+/// ```
+/// # use grant::__doc_schema::order_items;
+/// let given = grant::key::Given::<order_items::order_id>::new(7);
+/// assert_eq!(given.value(), &7);
+/// ```
+pub struct Given<C: KeyColumn>(C::Rust);
+
+impl<C: KeyColumn> Given<C> {
+    /// Wraps the value.
+    pub fn new(value: C::Rust) -> Self {
+        Given(value)
+    }
+
+    /// The value.
+    pub fn value(&self) -> &C::Rust {
+        &self.0
+    }
+}
+
+impl<C: KeyColumn> Clone for Given<C> {
+    fn clone(&self) -> Self {
+        Given(self.0.clone())
+    }
+}
+
+impl<C: KeyColumn> fmt::Debug for Given<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Given").field(&self.0).finish()
+    }
+}
+
+/// Implemented by [`Given<C>`] only: a builder converts into a key when every column's
+/// marker is `Given`.
+///
+/// ```
+/// # use grant::__doc_schema::order_items;
+/// use grant::key::KeyPartGiven;
+/// let given = grant::key::Given::<order_items::product_id>::new(3);
+/// assert_eq!(KeyPartGiven::<order_items::product_id>::take(given), 3);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "incomplete key: key column `{C}` is not given",
+    label = "this key has no value for `{C}`",
+    note = "a key is complete only when every key column has a value: give it with the builder's method of the same name"
+)]
+pub trait KeyPartGiven<C: KeyColumn> {
+    /// The value of the column.
+    fn take(self) -> C::Rust;
+}
+
+impl<C: KeyColumn> KeyPartGiven<C> for Given<C> {
+    fn take(self) -> C::Rust {
+        self.0
+    }
+}

@@ -1,0 +1,51 @@
+//! Composite keys checked at compile time.
+//!
+//! `grant::table!` (diesel's `table!` syntax) gives each table a named `Key` struct with one
+//! field per primary-key column, a typed `KeyBuilder` whose completeness lives in its type,
+//! and the impls behind [`KeyQueryDsl`] (`find_key`, `find_keys`, `key_exists`,
+//! `update_key`, `delete_key`). `#[derive(grant::Keyed)]` lets a record read its key, and
+//! [`crate::KeyedAsync`] / [`crate::sync::KeyedSync`] run the key operations with typed
+//! errors.
+//!
+//! ```
+//! grant::table! {
+//!     order_items (order_id, product_id) {
+//!         order_id -> BigInt,
+//!         product_id -> BigInt,
+//!         quantity -> Integer,
+//!     }
+//! }
+//!
+//! let key = order_items::Key { order_id: 123, product_id: 456 };
+//! let same = order_items::Key::builder().product_id(456).order_id(123);
+//! assert_eq!(grant::key::IntoKey::<order_items::table>::into_key(same), key);
+//! assert_eq!(key.to_string(), "123:456");
+//! ```
+
+mod builder;
+pub mod codec;
+mod column;
+mod db_error;
+mod keyed;
+mod keys_in;
+mod part;
+mod query_dsl;
+pub(crate) mod run_async;
+pub(crate) mod run_sync;
+mod table;
+mod value;
+
+pub use builder::{Given, KeyPartGiven, Missing};
+pub use codec::{KeyBytes, KeyParseError, KeyReader, KeyWriter, fmt_key, parse_key};
+pub use column::{KeyColumn, KeySql};
+pub use db_error::{map_read_error, map_write_error};
+pub use keyed::{KeyOf, Keyed};
+pub use keys_in::{BindLimit, KeysIn, MAX_KEYS_PER_STATEMENT, keys_per_statement};
+pub use part::KeyPart;
+pub use query_dsl::KeyQueryDsl;
+pub use run_async::{
+    FindManySelect, FindSelect, InsertRecord, InsertRecords, KeyFilterOf, KeyedAsync,
+    UpdateByKey,
+};
+pub use table::{CompositeKey, IntoKey, KeyBinds, KeyedTable};
+pub use value::{KeyValue, RecordColumn};

@@ -1,0 +1,173 @@
+//! # grant: composite keys and sharding for Diesel
+//!
+//! grant gives Diesel backends two things Diesel lacks:
+//!
+//! * **Composite keys checked at compile time.** Declare a table with [`table!`] (diesel's
+//!   `table!` syntax) and get a named key struct, a typed key builder, full-key `find`,
+//!   `exists`, `update`, `delete` and batch `find_many`, on diesel-async and plain diesel
+//!   connections. A partial key is a compile error that names the table and the missing
+//!   column.
+//! * **Application-level sharding** (see the README for what has landed).
+//!
+//! ```
+//! use grant::prelude::*;
+//!
+//! grant::table! {
+//!     order_items (order_id, product_id) {
+//!         order_id -> BigInt,
+//!         product_id -> BigInt,
+//!         quantity -> Integer,
+//!     }
+//! }
+//!
+//! #[derive(Debug, Queryable, Selectable, Insertable, grant::Keyed)]
+//! #[diesel(table_name = order_items)]
+//! struct OrderItem {
+//!     order_id: i64,
+//!     product_id: i64,
+//!     quantity: i32,
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), grant::Error> {
+//! # let mut conn = grant::__doc_schema::sqlite_with_order_items().await;
+//! // `conn` is any diesel-async connection: PostgreSQL, MySQL, or SQLite behind
+//! // `SyncConnectionWrapper`, pooled or not.
+//! OrderItem { order_id: 123, product_id: 456, quantity: 2 }.insert(&mut conn).await?;
+//! let key = order_items::Key::builder().product_id(456).order_id(123);
+//! let item = OrderItem::find_or_error(&mut conn, key).await?;
+//! assert_eq!(item.key().to_string(), "123:456");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The same key operations exist as statement builders ([`KeyQueryDsl`]) that return plain
+//! Diesel statements, for when you want to refine them further.
+
+extern crate self as grant;
+
+pub mod error;
+pub mod key;
+pub mod sql_types;
+mod portable_uuid;
+
+pub use error::{Error, Result};
+pub use portable_uuid::Uuid;
+pub use key::{KeyParseError, KeyQueryDsl, Keyed, KeyedAsync};
+
+/// Derives [`Keyed`] for a record; see the trait for what it needs.
+pub use grant_macros::Keyed;
+
+/// Diesel's `table!`, plus the table's composite key.
+///
+/// Takes exactly diesel's `table!` syntax (it forwards the declaration to diesel unchanged)
+/// and adds, inside the generated module:
+///
+/// * `Key`: one public field per primary-key column, in key order, typed from the column's
+///   SQL type ([`key::KeySql`]); it prints as `a:b` and parses back.
+/// * `KeyBuilder`: `Key::builder().b(..).a(..)` takes the columns in any order; only a
+///   complete builder is a key.
+/// * impls of [`key::KeyedTable`], [`key::KeyColumn`] and [`key::IntoKey`], which give the
+///   table [`KeyQueryDsl`] and its records [`KeyedAsync`] / [`sync::KeyedSync`].
+///
+/// The key is the table's primary key as declared (`order_items (order_id, product_id)`),
+/// or `id` when none is declared, as in diesel. A key column can't be `Nullable`.
+/// Options go in a `#[grant(..)]` attribute: `#[grant(shard_key(column, ..))]` names the key
+/// columns that decide a row's shard.
+///
+/// ```
+/// grant::table! {
+///     /// Regional figures, keyed by country and region.
+///     region_data (country_code, region_id) {
+///         country_code -> Text,
+///         region_id -> Integer,
+///         population -> BigInt,
+///     }
+/// }
+///
+/// let key = region_data::Key { country_code: "FR".into(), region_id: 11 };
+/// assert_eq!(key.to_string(), "FR:11");
+/// let parsed: region_data::Key = "FR:11".parse()?;
+/// assert_eq!(parsed, key);
+/// # Ok::<(), grant::KeyParseError>(())
+/// ```
+///
+/// A partial key does not compile; the error names the table and the column:
+///
+/// ```compile_fail
+/// # grant::table! { order_items (order_id, product_id) { order_id -> BigInt, product_id -> BigInt, } }
+/// use grant::prelude::*;
+/// let q = order_items::table.find_key(order_items::Key::builder().order_id(1));
+/// // error: incomplete key: key column `order_items::columns::product_id` is not given
+/// ```
+pub use grant_macros::table;
+
+/// Blocking (plain diesel) versions of the key operations.
+pub mod sync {
+    pub use crate::key::run_sync::KeyedSync;
+}
+
+/// The traits and derives a user of grant needs in scope, plus diesel's prelude.
+///
+/// ```
+/// use grant::prelude::*;
+/// ```
+pub mod prelude {
+    pub use crate::key::{IntoKey, KeyQueryDsl, Keyed, KeyedAsync, KeyedTable};
+    pub use diesel::prelude::*;
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use diesel;
+    pub use grant_macros::extend_table;
+    pub use typenum;
+}
+
+/// A tiny schema for the documentation examples; not part of the API.
+#[doc(hidden)]
+pub mod __doc_schema {
+    use diesel::prelude::*;
+
+    crate::table! {
+        order_items (order_id, product_id) {
+            order_id -> BigInt,
+            product_id -> BigInt,
+            quantity -> Integer,
+        }
+    }
+
+    /// A row of `order_items`.
+    #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, crate::Keyed)]
+    #[diesel(table_name = order_items)]
+    pub struct OrderItem {
+        /// Key part 1.
+        pub order_id: i64,
+        /// Key part 2.
+        pub product_id: i64,
+        /// Not a key part.
+        pub quantity: i32,
+    }
+
+    /// An in-memory SQLite connection (diesel-async) holding an empty `order_items`.
+    #[cfg(feature = "sqlite")]
+    pub async fn sqlite_with_order_items()
+    -> diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection> {
+        use diesel_async::AsyncConnection;
+        let mut conn = diesel_async::sync_connection_wrapper::SyncConnectionWrapper::<
+            diesel::SqliteConnection,
+        >::establish(":memory:")
+        .await
+        .unwrap_or_else(|e| panic!("in-memory SQLite: {e}"));
+        diesel_async::RunQueryDsl::execute(
+            diesel::sql_query(
+                "CREATE TABLE order_items (order_id BIGINT NOT NULL, product_id BIGINT NOT NULL, \
+                 quantity INTEGER NOT NULL, PRIMARY KEY (order_id, product_id))",
+            ),
+            &mut conn,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create order_items: {e}"));
+        conn
+    }
+}
