@@ -49,6 +49,8 @@ extern crate self as grant;
 pub mod error;
 pub mod key;
 pub mod sql_types;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 mod portable_uuid;
 
 pub use error::{Error, Result};

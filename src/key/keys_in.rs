@@ -10,7 +10,9 @@ use diesel::QueryResult;
 /// The filter "key is one of `keys`", for batch lookups in one statement.
 ///
 /// PostgreSQL and MySQL get a row-value list, `(t.a, t.b) IN (($1, $2), ($3, $4))`; SQLite
-/// gets `(t.a = ? AND t.b = ?) OR (..)`. An empty list is `1 = 0`. Build it with
+/// gets an OR of ANDs, `((t.a = ? AND t.b = ?) OR (t.a = ? AND t.b = ?))`, nested as a
+/// balanced tree so that 1,000 keys stay far below SQLite's expression depth limit. An empty
+/// list is `1 = 0`. Build it with
 /// [`crate::KeyQueryDsl::find_keys`]; the runners (`find_many`) split long lists into
 /// statements that stay under each backend's bind-parameter limit ([`BindLimit`]).
 ///
@@ -178,17 +180,30 @@ mod sqlite {
                 out.push_sql("1 = 0");
                 return Ok(());
             }
-            out.push_sql("(");
-            for (i, key) in self.keys.iter().enumerate() {
-                if i > 0 {
-                    out.push_sql(" OR ");
-                }
-                out.push_sql("(");
-                key.walk_eq(&mut out)?;
-                out.push_sql(")");
-            }
-            out.push_sql(")");
-            Ok(())
+            walk_balanced_or::<T>(&self.keys, &mut out)
         }
+    }
+
+    /// `(k1 OR k2) OR (k3 OR k4)`: balanced, so that the expression depth grows with log2 of
+    /// the number of keys (SQLite refuses expressions deeper than 1,000).
+    fn walk_balanced_or<'b, T: KeyedTable>(
+        keys: &'b [T::Key],
+        out: &mut AstPass<'_, 'b, Sqlite>,
+    ) -> QueryResult<()>
+    where
+        T::Key: KeyBinds<Sqlite>,
+    {
+        out.push_sql("(");
+        match keys {
+            [key] => key.walk_eq(out)?,
+            _ => {
+                let (left, right) = keys.split_at(keys.len() / 2);
+                walk_balanced_or::<T>(left, out)?;
+                out.push_sql(" OR ");
+                walk_balanced_or::<T>(right, out)?;
+            }
+        }
+        out.push_sql(")");
+        Ok(())
     }
 }

@@ -3,7 +3,7 @@
 use super::{
     IntoKey, KeyOf, KeyQueryDsl, Keyed, KeyedTable, KeysIn, map_read_error, map_write_error,
 };
-use crate::key::{BindLimit, keys_per_statement};
+use crate::key::{BindLimit, InsertMany, keys_per_statement};
 use crate::{Error, Result};
 use diesel::associations::HasTable;
 use diesel::dsl::{AsSelect, Filter, Select, delete, exists, select};
@@ -243,29 +243,18 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
         }
     }
 
-    /// Inserts these records in one statement; returns how many rows were inserted. A
-    /// duplicate gives [`Error::DuplicateKey`] with the key as the server reported it, and
-    /// inserts nothing.
+    /// Inserts these records as one unit (one multi-row statement on PostgreSQL and MySQL,
+    /// one transaction on SQLite); returns how many rows were inserted. A duplicate gives
+    /// [`Error::DuplicateKey`] with the key as the server reported it, and inserts nothing.
     fn insert_all<'a, C>(
         records: &'a [Self],
         conn: &'a mut C,
     ) -> impl Future<Output = Result<usize>> + Send + 'a
     where
         C: AsyncConnection + 'a,
-        &'a [Self]: Insertable<Self::Table>,
-        InsertRecords<'a, Self>: ExecuteDsl<C> + Send + 'a,
+        Self: InsertMany<C>,
     {
-        let empty = records.is_empty();
-        let statement = diesel::insert_into(Self::Table::default()).values(records);
-        async move {
-            if empty {
-                return Ok(0);
-            }
-            statement
-                .execute(conn)
-                .await
-                .map_err(|e| map_write_error(<Self::Table as KeyedTable>::NAME, None, e))
-        }
+        <Self as InsertMany<C>>::insert_many(records, conn)
     }
 }
 

@@ -1,0 +1,31 @@
+-- The seed's three models, each with a composite primary key, plus a date-keyed table.
+-- SQLite: UUIDs are 16-byte BLOBs (grant::sql_types::Uuid).
+CREATE TABLE order_items (
+    order_id BIGINT NOT NULL,
+    product_id BIGINT NOT NULL,
+    quantity INTEGER NOT NULL,
+    PRIMARY KEY (order_id, product_id)
+);
+
+CREATE TABLE user_sessions (
+    user_id BLOB NOT NULL,
+    session_id BLOB NOT NULL,
+    device TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (user_id, session_id)
+);
+
+CREATE TABLE region_data (
+    country_code VARCHAR(8) NOT NULL,
+    region_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    population BIGINT NOT NULL,
+    PRIMARY KEY (country_code, region_id)
+);
+
+CREATE TABLE daily_totals (
+    day DATE NOT NULL,
+    country_code VARCHAR(8) NOT NULL,
+    total BIGINT NOT NULL,
+    PRIMARY KEY (day, country_code)
+);

@@ -1,0 +1,51 @@
+//! The example schema: the `table!` declarations (through `grant::table!`, which adds each
+//! table's composite key) shared by the examples, tests and benches. It matches what
+//! `migrations/<backend>/` creates on PostgreSQL, MariaDB and SQLite.
+//!
+//! Include it with `#[path = "../schema/mod.rs"] mod schema;`.
+#![allow(dead_code)]
+
+pub mod models;
+
+grant::table! {
+    /// Line items of orders: the seed's `OrderItem`, keyed by (order_id, product_id).
+    #[grant(shard_key(order_id))]
+    order_items (order_id, product_id) {
+        order_id -> BigInt,
+        product_id -> BigInt,
+        quantity -> Integer,
+    }
+}
+
+grant::table! {
+    /// Sessions per user: the seed's `UserSession`, keyed by two UUIDs.
+    #[grant(shard_key(user_id))]
+    user_sessions (user_id, session_id) {
+        user_id -> grant::sql_types::Uuid,
+        session_id -> grant::sql_types::Uuid,
+        device -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+grant::table! {
+    /// Figures per region: the seed's `RegionData`, keyed by (country_code, region_id).
+    #[grant(shard_key(country_code))]
+    region_data (country_code, region_id) {
+        country_code -> Text,
+        region_id -> Integer,
+        name -> Text,
+        population -> BigInt,
+    }
+}
+
+grant::table! {
+    /// Totals per day and country: a key with a date part.
+    daily_totals (day, country_code) {
+        day -> Date,
+        country_code -> Text,
+        total -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(order_items, user_sessions, region_data, daily_totals);

@@ -1,0 +1,231 @@
+//! Test support: a fresh database per test on the project's own servers (started by
+//! `scripts/servers.sh`), with the example migrations applied, dropped again afterwards.
+#![allow(dead_code)]
+
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, SimpleAsyncConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/mysql");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// The PostgreSQL server (no database): `GRANT_PG_URL` or the default of `scripts/servers.sh`.
+pub fn pg_server_url() -> String {
+    std::env::var("GRANT_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:54320".into())
+}
+
+/// The MariaDB server (no database): `GRANT_MYSQL_URL` or the default of `scripts/servers.sh`.
+pub fn mysql_server_url() -> String {
+    std::env::var("GRANT_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:53306".into())
+}
+
+/// A database name no other test (or test process) uses.
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "grant_{prefix}_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        &random[..8]
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Pg,
+    Mysql,
+    Sqlite,
+}
+
+/// Runs a test body once per backend, each on a fresh migrated database: generates a module
+/// `$name` with the tests `postgres`, `mariadb` and `sqlite`. In the body, `$db` is the
+/// [`TestDb`], `$conn` a `&mut` connection to it, and `$open()` opens another connection.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($(#[$meta:meta])* async fn $name:ident($db:ident, $conn:ident, $open:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use $crate::common::{Backend, TestDb};
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                let $db = TestDb::migrated(Backend::Pg, stringify!($name)).await;
+                #[allow(unused_variables)]
+                let $open = || $db.pg();
+                let mut conn = $db.pg().await;
+                let $conn = &mut conn;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn mariadb() {
+                let $db = TestDb::migrated(Backend::Mysql, stringify!($name)).await;
+                #[allow(unused_variables)]
+                let $open = || $db.mysql();
+                let mut conn = $db.mysql().await;
+                let $conn = &mut conn;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                let $db = TestDb::migrated(Backend::Sqlite, stringify!($name)).await;
+                #[allow(unused_variables)]
+                let $open = || $db.sqlite();
+                let mut conn = $db.sqlite().await;
+                let $conn = &mut conn;
+                $body
+            }
+        }
+    };
+}
+
+/// A database of its own for one test; dropped (or deleted) when this value is dropped.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    pub name: String,
+    server: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// An empty PostgreSQL database.
+    pub async fn pg_empty(prefix: &str) -> TestDb {
+        let server = pg_server_url();
+        let name = unique_name(prefix);
+        let mut admin = diesel_async::AsyncPgConnection::establish(&format!("{server}/postgres"))
+            .await
+            .unwrap_or_else(|e| panic!("connect to PostgreSQL at {server} (run scripts/servers.sh start): {e}"));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("create database {name}: {e}"));
+        TestDb { backend: Backend::Pg, url: format!("{server}/{name}"), name, server, _dir: None }
+    }
+
+    /// An empty MariaDB database.
+    pub async fn mysql_empty(prefix: &str) -> TestDb {
+        let server = mysql_server_url();
+        let name = unique_name(prefix);
+        let mut admin = diesel_async::AsyncMysqlConnection::establish(&format!("{server}/mysql"))
+            .await
+            .unwrap_or_else(|e| panic!("connect to MariaDB at {server} (run scripts/servers.sh start): {e}"));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("create database {name}: {e}"));
+        TestDb { backend: Backend::Mysql, url: format!("{server}/{name}"), name, server, _dir: None }
+    }
+
+    /// An empty SQLite file in a temporary directory.
+    pub async fn sqlite_empty(prefix: &str) -> TestDb {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let name = unique_name(prefix);
+        let url = dir.path().join(format!("{name}.db")).display().to_string();
+        TestDb { backend: Backend::Sqlite, url, name, server: String::new(), _dir: Some(dir) }
+    }
+
+    /// A database of `backend` with the example migrations applied.
+    pub async fn migrated(backend: Backend, prefix: &str) -> TestDb {
+        let db = match backend {
+            Backend::Pg => TestDb::pg_empty(prefix).await,
+            Backend::Mysql => TestDb::mysql_empty(prefix).await,
+            Backend::Sqlite => TestDb::sqlite_empty(prefix).await,
+        };
+        db.run_migrations().await;
+        db
+    }
+
+    pub async fn run_migrations(&self) {
+        match self.backend {
+            Backend::Pg => {
+                let conn = self.pg().await;
+                run(conn, PG_MIGRATIONS).await
+            }
+            Backend::Mysql => {
+                let conn = self.mysql().await;
+                run(conn, MYSQL_MIGRATIONS).await
+            }
+            Backend::Sqlite => {
+                let conn = self.sqlite().await;
+                run(conn, SQLITE_MIGRATIONS).await
+            }
+        }
+    }
+
+    pub async fn pg(&self) -> diesel_async::AsyncPgConnection {
+        diesel_async::AsyncPgConnection::establish(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("connect {}: {e}", self.url))
+    }
+
+    pub async fn mysql(&self) -> diesel_async::AsyncMysqlConnection {
+        diesel_async::AsyncMysqlConnection::establish(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("connect {}: {e}", self.url))
+    }
+
+    pub async fn sqlite(&self) -> grant::sqlite::AsyncSqliteConnection {
+        grant::sqlite::establish(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("open {}: {e}", self.url))
+    }
+}
+
+async fn run<C>(conn: C, migrations: EmbeddedMigrations)
+where
+    C: AsyncConnection + 'static,
+    AsyncMigrationHarness<C>: MigrationHarness<C::Backend>,
+{
+    let mut harness = AsyncMigrationHarness::new(conn);
+    // The harness blocks; keep it off the async worker.
+    tokio::task::block_in_place(|| {
+        harness
+            .run_pending_migrations(migrations)
+            .unwrap_or_else(|e| panic!("migrations: {e}"));
+    });
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if self.backend == Backend::Sqlite {
+            return; // the temp dir goes with `_dir`
+        }
+        let (backend, server, name) = (self.backend, self.server.clone(), self.name.clone());
+        // Drop may run inside a runtime: use a thread of its own with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async move {
+                match backend {
+                    Backend::Pg => {
+                        let mut admin =
+                            diesel_async::AsyncPgConnection::establish(&format!("{server}/postgres")).await?;
+                        admin
+                            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .await?;
+                    }
+                    Backend::Mysql => {
+                        let mut admin =
+                            diesel_async::AsyncMysqlConnection::establish(&format!("{server}/mysql")).await?;
+                        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await?;
+                    }
+                    Backend::Sqlite => {}
+                }
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })
+            .map_err(|e| e.to_string())
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("warning: could not drop test database {}: {e}", self.name);
+        }
+    }
+}
