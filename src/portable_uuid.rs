@@ -1,6 +1,6 @@
 //! [`Uuid`]: a UUID that binds to grant's portable [`crate::sql_types::Uuid`] on every backend.
 
-use crate::key::{KeyColumn, KeyPart, KeyValue};
+use crate::key::KeyPart;
 use std::fmt;
 use std::str::FromStr;
 
@@ -95,11 +95,5 @@ impl KeyPart for Uuid {
     }
     fn canonical_bytes(&self, out: &mut Vec<u8>) {
         self.0.canonical_bytes(out);
-    }
-}
-
-impl<C: KeyColumn<Rust = Uuid>> KeyValue<C> for Uuid {
-    fn to_key_part(&self) -> Uuid {
-        *self
     }
 }

@@ -11,6 +11,7 @@ struct Args {
     sql_name: LitStr,
     key: Vec<Ident>,
     key_sql_names: Vec<LitStr>,
+    key_types: Vec<LitStr>,
     #[allow(dead_code)] // read once sharding lands
     shard_key: Vec<Ident>,
 }
@@ -21,6 +22,7 @@ impl Parse for Args {
         let mut sql_name = None;
         let mut key = Vec::new();
         let mut key_sql_names = Vec::new();
+        let mut key_types = Vec::new();
         let mut shard_key = Vec::new();
         while !input.is_empty() {
             let name: Ident = input.parse()?;
@@ -40,11 +42,12 @@ impl Parse for Args {
                     let target = if name == "key" { &mut key } else { &mut shard_key };
                     *target = idents.into_iter().collect();
                 }
-                "key_sql_names" => {
+                "key_sql_names" | "key_types" => {
                     let content;
                     syn::parenthesized!(content in input);
                     let names = content.parse_terminated(<LitStr as Parse>::parse, Token![,])?;
-                    key_sql_names = names.into_iter().collect();
+                    let target = if name == "key_types" { &mut key_types } else { &mut key_sql_names };
+                    *target = names.into_iter().collect();
                 }
                 _ => return Err(syn::Error::new(name.span(), "unknown extend_table argument")),
             }
@@ -54,7 +57,7 @@ impl Parse for Args {
         }
         let table = table.ok_or_else(|| input.error("missing `table`"))?;
         let sql_name = sql_name.ok_or_else(|| input.error("missing `sql_name`"))?;
-        Ok(Args { table, sql_name, key, key_sql_names, shard_key })
+        Ok(Args { table, sql_name, key, key_sql_names, key_types, shard_key })
     }
 }
 
@@ -79,6 +82,21 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     Ok(tokens.into_iter().collect())
 }
 
+/// `order_items` -> `OrderItems`.
+fn camel_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
 fn key_items(args: &Args) -> TokenStream {
     let table_ident = &args.table;
     let table_str = args.sql_name.value();
@@ -87,6 +105,9 @@ fn key_items(args: &Args) -> TokenStream {
     let n = cols.len();
     let col_strs: Vec<String> = cols.iter().map(ToString::to_string).collect();
     let key_sql_names = &args.key_sql_names;
+    let camel = camel_case(&table_ident.to_string());
+    let key_struct = format_ident!("{}Key", camel);
+    let builder_struct = format_ident!("{}KeyBuilder", camel);
     let rust: Vec<TokenStream> = cols
         .iter()
         .map(|c| quote!(<columns::#c as ::grant::key::KeyColumn>::Rust))
@@ -98,6 +119,14 @@ fn key_items(args: &Args) -> TokenStream {
     let idx: Vec<syn::Index> = (0..n).map(syn::Index::from).collect();
     let arity = format_ident!("U{}", n);
     let generics: Vec<Ident> = (0..n).map(|i| format_ident!("__P{}", i)).collect();
+    let given_traits: Vec<Ident> = cols.iter().map(|c| format_ident!("given_{}", c)).collect();
+    let value_traits: Vec<Ident> = cols.iter().map(|c| format_ident!("value_{}", c)).collect();
+    let key_shape = cols
+        .iter()
+        .zip(&args.key_types)
+        .map(|(c, t)| format!("{c} {}", t.value()))
+        .collect::<Vec<_>>()
+        .join(", ");
 
     let key_column_impls = cols.iter().zip(&col_strs).zip(key_sql_names).map(|((c, s), sql_s)| {
         // Spanned at the column so that a column type that can't be a key is reported there.
@@ -111,6 +140,47 @@ fn key_items(args: &Args) -> TokenStream {
                 const NAME: &'static str = #s;
                 const SQL_NAME: &'static str = #sql_s;
                 const TABLE: &'static str = #sql_name;
+            }
+        }
+    });
+
+    // One trait per key column and purpose, so that a compile error can say in words which
+    // table and which column is wrong (type names alone print as `columns::x`).
+    let check_traits = cols.iter().map(|c| {
+        let r = quote!(<super::columns::#c as ::grant::key::KeyColumn>::Rust);
+        let given = format_ident!("given_{}", c);
+        let value = format_ident!("value_{}", c);
+        let given_msg = format!("incomplete key of table `{table_str}`: column `{c}` is not given");
+        let given_label = format!("`{c}` is missing from this key of `{table_str}`");
+        let given_note = format!("give it with `.{c}(value)` on the key builder");
+        let value_msg = format!("a field of type `{{Self}}` can't hold key column `{c}` of table `{table_str}`");
+        let value_label = format!("not the key type of `{table_str}.{c}`");
+        quote! {
+            #[diagnostic::on_unimplemented(message = #given_msg, label = #given_label, note = #given_note)]
+            #[allow(non_camel_case_types)]
+            pub trait #given {
+                /// The value of the column.
+                fn take(self) -> #r;
+            }
+            impl #given for ::grant::key::Given<super::columns::#c> {
+                fn take(self) -> #r {
+                    self.into_value()
+                }
+            }
+            #[diagnostic::on_unimplemented(
+                message = #value_msg,
+                label = #value_label,
+                note = "a key part is never NULL, so an `Option<..>` field can't hold one: use the column's own type"
+            )]
+            #[allow(non_camel_case_types)]
+            pub trait #value {
+                /// The key part, copied out of the field.
+                fn to_key_part(&self) -> #r;
+            }
+            impl #value for #r {
+                fn to_key_part(&self) -> #r {
+                    ::core::clone::Clone::clone(self)
+                }
             }
         }
     });
@@ -131,20 +201,27 @@ fn key_items(args: &Args) -> TokenStream {
         columns::#first.eq(key.#first) #( .and(columns::#rest_cols.eq(key.#rest_cols)) )*
     };
 
-    let field_docs = col_strs
-        .iter()
-        .map(|c| format!("Key column `{c}`."));
+    let field_docs = col_strs.iter().map(|c| format!("Key column `{c}`."));
     let key_doc = format!(
-        "The full key of table `{table_str}`: ({}).\n\nBuild one as a struct literal, with \
-         [`Key::builder`] (columns in any order; only a complete builder is a key), or from a \
-         tuple in key order. It prints as `a:b` ([`Display`](std::fmt::Display)) and parses \
-         back ([`FromStr`](std::str::FromStr)).",
-        col_strs.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+        "The full key of table `{table_str}`: ({key_shape}). Also named `{table_ident}::Key`.\n\n\
+         Build one as a struct literal, with [`Key::builder`](Self::builder) (columns in any \
+         order; only a complete builder is a key), or from a tuple in key order. It prints as \
+         `a:b` ([`Display`](std::fmt::Display)) and parses back ([`FromStr`](std::str::FromStr))."
     );
     let builder_doc = format!(
         "A key of `{table_str}` under construction; each type parameter is \
-         `Missing<column>` until that column is given. Only a complete builder converts into \
-         a [`Key`]."
+         `Missing<column>` until that column is given. Only a complete builder is a key."
+    );
+    let full_key_msg = format!("`{{Self}}` is not a full key of table `{table_str}`");
+    let full_key_label = format!("not a full key of `{table_str}`");
+    let full_key_note = format!(
+        "the key of `{table_str}` is ({key_shape}): give `{table_ident}::Key {{{{ {} }}}}`, a \
+         complete `{table_ident}::Key::builder()`, or a tuple of all {n} values in key order",
+        col_strs.join(", ")
+    );
+    let full_key_doc = format!(
+        "A full key of `{table_str}`: its [`Key`], `&Key`, a complete [`KeyBuilder`], or a tuple \
+         of every key column's value in key order."
     );
 
     let setters = (0..n).map(|j| {
@@ -164,10 +241,10 @@ fn key_items(args: &Args) -> TokenStream {
         let moves = cols.iter().enumerate().filter(|(i, _)| *i != j).map(|(_, o)| quote!(#o: self.#o));
         let doc = format!("Gives key column `{c}` of `{table_str}`.");
         quote! {
-            impl<#(#others),*> KeyBuilder<#(#before),*> {
+            impl<#(#others),*> #builder_struct<#(#before),*> {
                 #[doc = #doc]
-                pub fn #c(self, value: impl ::core::convert::Into<#r>) -> KeyBuilder<#(#after),*> {
-                    KeyBuilder {
+                pub fn #c(self, value: impl ::core::convert::Into<#r>) -> #builder_struct<#(#after),*> {
+                    #builder_struct {
                         #c: ::grant::key::Given::new(value.into()),
                         #(#moves,)*
                     }
@@ -179,8 +256,8 @@ fn key_items(args: &Args) -> TokenStream {
     let single_value_impl = if n == 1 {
         let r = &rust[0];
         quote! {
-            impl ::grant::key::IntoKey<table> for #r {
-                fn into_key(self) -> Key {
+            impl FullKey for #r {
+                fn into_full_key(self) -> Key {
                     Key { #first: self }
                 }
             }
@@ -189,25 +266,30 @@ fn key_items(args: &Args) -> TokenStream {
         quote!()
     };
 
-    let _ = table_ident;
     quote! {
         #[doc = #key_doc]
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct Key {
+        pub struct #key_struct {
             #( #[doc = #field_docs] pub #cols: #rust, )*
         }
+
+        /// The full key of this table (see the struct's documentation).
+        pub type Key = #key_struct;
 
         #[doc = #builder_doc]
         #[derive(Debug, Clone)]
         #[must_use = "a key builder does nothing until it is complete and used as a key"]
-        pub struct KeyBuilder<#(#generics),*> {
+        pub struct #builder_struct<#(#generics),*> {
             #( #cols: #generics, )*
         }
 
-        impl Key {
+        /// The key builder of this table (see the struct's documentation).
+        pub type KeyBuilder<#(#generics),*> = #builder_struct<#(#generics),*>;
+
+        impl #key_struct {
             /// Starts a key whose columns can be given in any order; see [`KeyBuilder`].
-            pub fn builder() -> KeyBuilder<#(::grant::key::Missing<columns::#cols>),*> {
-                KeyBuilder { #( #cols: ::grant::key::Missing::new(), )* }
+            pub fn builder() -> #builder_struct<#(::grant::key::Missing<columns::#cols>),*> {
+                #builder_struct { #( #cols: ::grant::key::Missing::new(), )* }
             }
 
             /// Reads the key of a record: the record has a field for every key column (see
@@ -215,11 +297,10 @@ fn key_items(args: &Args) -> TokenStream {
             pub fn of<__R>(record: &__R) -> Self
             where
                 #( __R: ::grant::key::RecordColumn<columns::#cols>,
-                   <__R as ::grant::key::RecordColumn<columns::#cols>>::Value:
-                       ::grant::key::KeyValue<columns::#cols>, )*
+                   <__R as ::grant::key::RecordColumn<columns::#cols>>::Value: key_checks::#value_traits, )*
             {
-                Key {
-                    #( #cols: ::grant::key::KeyValue::<columns::#cols>::to_key_part(
+                #key_struct {
+                    #( #cols: key_checks::#value_traits::to_key_part(
                         <__R as ::grant::key::RecordColumn<columns::#cols>>::column_value(record)
                     ), )*
                 }
@@ -230,33 +311,81 @@ fn key_items(args: &Args) -> TokenStream {
 
         #(#key_column_impls)*
 
-        impl ::grant::key::CompositeKey for Key {
+        /// Checks behind the compile errors of this table's keys (one trait per key column).
+        #[doc(hidden)]
+        pub mod key_checks {
+            #(#check_traits)*
+        }
+
+        #[doc = #full_key_doc]
+        #[diagnostic::on_unimplemented(message = #full_key_msg, label = #full_key_label, note = #full_key_note)]
+        pub trait FullKey {
+            /// The key.
+            fn into_full_key(self) -> Key;
+        }
+
+        impl FullKey for Key {
+            fn into_full_key(self) -> Key {
+                self
+            }
+        }
+
+        impl FullKey for &Key {
+            fn into_full_key(self) -> Key {
+                ::core::clone::Clone::clone(self)
+            }
+        }
+
+        impl FullKey for (#(#rust,)*) {
+            fn into_full_key(self) -> Key {
+                <Key as ::grant::key::CompositeKey>::from_tuple(self)
+            }
+        }
+
+        #single_value_impl
+
+        impl<#(#generics),*> FullKey for #builder_struct<#(#generics),*>
+        where
+            #( #generics: key_checks::#given_traits, )*
+        {
+            fn into_full_key(self) -> Key {
+                Key { #( #cols: key_checks::#given_traits::take(self.#cols), )* }
+            }
+        }
+
+        impl<__K: FullKey> ::grant::key::KeyFrom<__K> for table {
+            fn key_from(key: __K) -> Key {
+                FullKey::into_full_key(key)
+            }
+        }
+
+        impl ::grant::key::CompositeKey for #key_struct {
             type Table = table;
             type Tuple = (#(#rust,)*);
             fn into_tuple(self) -> Self::Tuple {
                 (#(self.#cols,)*)
             }
             fn from_tuple(tuple: Self::Tuple) -> Self {
-                Key { #( #cols: tuple.#idx, )* }
+                #key_struct { #( #cols: tuple.#idx, )* }
             }
             fn write_parts(&self, out: &mut ::grant::key::KeyWriter<'_>) {
                 #( out.part(&self.#cols); )*
             }
             fn read_parts(input: &mut ::grant::key::KeyReader<'_>) -> ::core::result::Result<Self, ::grant::KeyParseError> {
-                ::core::result::Result::Ok(Key { #( #cols: input.part(#col_strs)?, )* })
+                ::core::result::Result::Ok(#key_struct { #( #cols: input.part(#col_strs)?, )* })
             }
             fn write_canonical(&self, out: &mut ::grant::key::KeyBytes) {
                 #( out.push(&self.#cols); )*
             }
         }
 
-        impl ::core::fmt::Display for Key {
+        impl ::core::fmt::Display for #key_struct {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 ::grant::key::fmt_key(self, f)
             }
         }
 
-        impl ::core::str::FromStr for Key {
+        impl ::core::str::FromStr for #key_struct {
             type Err = ::grant::KeyParseError;
             fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
                 ::grant::key::parse_key(s)
@@ -264,7 +393,7 @@ fn key_items(args: &Args) -> TokenStream {
         }
 
         impl ::grant::key::KeyedTable for table {
-            type Key = Key;
+            type Key = #key_struct;
             type KeyColumns = (#(columns::#cols,)*);
             type Arity = ::grant::__private::typenum::#arity;
             type KeyFilter = #filter_type;
@@ -273,14 +402,14 @@ fn key_items(args: &Args) -> TokenStream {
             fn key_columns() -> Self::KeyColumns {
                 (#(columns::#cols,)*)
             }
-            fn key_filter(key: Key) -> Self::KeyFilter {
+            fn key_filter(key: #key_struct) -> Self::KeyFilter {
                 #[allow(unused_imports)]
                 use ::grant::__private::diesel::{BoolExpressionMethods, ExpressionMethods};
                 #filter_expr
             }
         }
 
-        impl<__DB> ::grant::key::KeyBinds<__DB> for Key
+        impl<__DB> ::grant::key::KeyBinds<__DB> for #key_struct
         where
             __DB: ::grant::__private::diesel::backend::Backend,
             #( __DB: ::grant::__private::diesel::sql_types::HasSqlType<#sql>,
@@ -330,35 +459,5 @@ fn key_items(args: &Args) -> TokenStream {
                 Ok(())
             }
         }
-
-        impl ::grant::key::IntoKey<table> for Key {
-            fn into_key(self) -> Key {
-                self
-            }
-        }
-
-        impl ::grant::key::IntoKey<table> for &Key {
-            fn into_key(self) -> Key {
-                ::core::clone::Clone::clone(self)
-            }
-        }
-
-        impl ::grant::key::IntoKey<table> for (#(#rust,)*) {
-            fn into_key(self) -> Key {
-                <Key as ::grant::key::CompositeKey>::from_tuple(self)
-            }
-        }
-
-        #single_value_impl
-
-        impl<#(#generics),*> ::grant::key::IntoKey<table> for KeyBuilder<#(#generics),*>
-        where
-            #( #generics: ::grant::key::KeyPartGiven<columns::#cols>, )*
-        {
-            fn into_key(self) -> Key {
-                Key { #( #cols: ::grant::key::KeyPartGiven::<columns::#cols>::take(self.#cols), )* }
-            }
-        }
-
     }
 }

@@ -60,6 +60,26 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             return Ok(quote! { ::grant::__private::diesel::table! { #for_diesel } });
         }
     }
+    let mut key_types = Vec::new();
+    for k in &key {
+        let Some(column) = decl.column_defs.iter().find(|c| &c.column_name == k) else {
+            continue;
+        };
+        let tpe = &column.tpe;
+        let type_text = compact_type(&quote!(#tpe).to_string());
+        if column.tpe.path.segments.last().is_some_and(|s| s.ident == "Nullable") {
+            return Err(syn::Error::new_spanned(
+                tpe,
+                format!(
+                    "column `{k}` of table `{}` is `{type_text}`, but it is part of the key: a key \
+                     part is never NULL, so declare the column NOT NULL (drop `Nullable`) or leave \
+                     it out of the primary key",
+                    decl.table_name
+                ),
+            ));
+        }
+        key_types.push(type_text);
+    }
     for s in &options.shard_key {
         if !key.iter().any(|k| k == s) {
             return Err(syn::Error::new(
@@ -95,12 +115,22 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             sql_name = #sql_name,
             key(#(#key),*),
             key_sql_names(#(#key_sql_names),*),
+            key_types(#(#key_types),*),
             shard_key(#(#shard_key),*)
         )]
     };
     Ok(quote! {
         ::grant::__private::diesel::table! { #uses #attr #diesel_attrs #rest }
     })
+}
+
+/// `Nullable < BigInt >` (a token stream's text) as `Nullable<BigInt>`.
+fn compact_type(text: &str) -> String {
+    text.replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" :: ", "::")
+        .replace(" ,", ",")
 }
 
 fn split_use_statements(tokens: &[TokenTree]) -> (Vec<TokenTree>, usize) {

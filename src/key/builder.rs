@@ -9,7 +9,8 @@ use std::marker::PhantomData;
 /// ```
 /// # use grant::__doc_schema::order_items;
 /// let b = order_items::Key::builder(); // KeyBuilder<Missing<order_id>, Missing<product_id>>
-/// let key: order_items::Key = grant::key::IntoKey::into_key(b.product_id(2).order_id(1));
+/// let key = grant::key::IntoKey::<order_items::table>::into_key(b.product_id(2).order_id(1));
+/// // Each column is `Missing` until given; a builder with a `Missing` column is not a key.
 /// assert_eq!(key.to_string(), "1:2");
 /// ```
 pub struct Missing<C>(PhantomData<fn() -> C>);
@@ -58,6 +59,11 @@ impl<C: KeyColumn> Given<C> {
     pub fn value(&self) -> &C::Rust {
         &self.0
     }
+
+    /// The value, moved out.
+    pub fn into_value(self) -> C::Rust {
+        self.0
+    }
 }
 
 impl<C: KeyColumn> Clone for Given<C> {
@@ -69,30 +75,5 @@ impl<C: KeyColumn> Clone for Given<C> {
 impl<C: KeyColumn> fmt::Debug for Given<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Given").field(&self.0).finish()
-    }
-}
-
-/// Implemented by [`Given<C>`] only: a builder converts into a key when every column's
-/// marker is `Given`.
-///
-/// ```
-/// # use grant::__doc_schema::order_items;
-/// use grant::key::KeyPartGiven;
-/// let given = grant::key::Given::<order_items::product_id>::new(3);
-/// assert_eq!(KeyPartGiven::<order_items::product_id>::take(given), 3);
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "incomplete key: key column `{C}` is not given",
-    label = "this key has no value for `{C}`",
-    note = "a key is complete only when every key column has a value: give it with the builder's method of the same name"
-)]
-pub trait KeyPartGiven<C: KeyColumn> {
-    /// The value of the column.
-    fn take(self) -> C::Rust;
-}
-
-impl<C: KeyColumn> KeyPartGiven<C> for Given<C> {
-    fn take(self) -> C::Rust {
-        self.0
     }
 }

@@ -36,7 +36,7 @@ pub(crate) mod run_sync;
 mod table;
 mod value;
 
-pub use builder::{Given, KeyPartGiven, Missing};
+pub use builder::{Given, Missing};
 pub use codec::{KeyBytes, KeyParseError, KeyReader, KeyWriter, fmt_key, parse_key};
 pub use column::{KeyColumn, KeySql};
 pub use db_error::{map_read_error, map_write_error};
@@ -49,5 +49,5 @@ pub use run_async::{
     FindManySelect, FindSelect, InsertRecord, InsertRecords, KeyFilterOf, KeyedAsync,
     UpdateByKey,
 };
-pub use table::{CompositeKey, IntoKey, KeyBinds, KeyedTable};
-pub use value::{KeyValue, RecordColumn};
+pub use table::{CompositeKey, IntoKey, KeyBinds, KeyFrom, KeyedTable};
+pub use value::RecordColumn;

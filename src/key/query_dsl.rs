@@ -2,7 +2,7 @@
 //! statements: run them with diesel's or diesel-async's `RunQueryDsl`, or refine them with
 //! further `filter`, `select`, `for_update` calls.
 
-use super::{IntoKey, KeyedTable, KeysIn};
+use super::{KeyFrom, KeyedTable, KeysIn};
 use diesel::dsl::{Filter, delete, exists, select, update};
 use diesel::Expression;
 use diesel::query_builder::{AsQuery, IntoUpdateTarget};
@@ -34,10 +34,10 @@ pub trait KeyQueryDsl: KeyedTable {
     /// `SELECT .. WHERE <key columns> = <key>`.
     fn find_key<K>(self, key: K) -> Filter<Self, Self::KeyFilter>
     where
-        K: IntoKey<Self>,
+        Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
     {
-        self.filter(Self::key_filter(key.into_key()))
+        self.filter(Self::key_filter(Self::key_from(key)))
     }
 
     /// `SELECT .. WHERE <key> IN (<keys>)` in one statement (see [`KeysIn`] for the SQL of
@@ -46,16 +46,16 @@ pub trait KeyQueryDsl: KeyedTable {
     fn find_keys<I>(self, keys: I) -> Filter<Self, KeysIn<Self>>
     where
         I: IntoIterator,
-        I::Item: IntoKey<Self>,
+        Self: KeyFrom<I::Item>,
         Self: FilterDsl<KeysIn<Self>>,
     {
-        self.filter(KeysIn::new(keys.into_iter().map(IntoKey::into_key).collect()))
+        self.filter(KeysIn::new(keys.into_iter().map(Self::key_from).collect()))
     }
 
     /// `SELECT EXISTS (SELECT .. WHERE <key columns> = <key>)`.
     fn key_exists<K>(self, key: K) -> select<exists<Filter<Self, Self::KeyFilter>>>
     where
-        K: IntoKey<Self>,
+        Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
         exists<Filter<Self, Self::KeyFilter>>: Expression,
         select<exists<Filter<Self, Self::KeyFilter>>>: AsQuery,
@@ -66,7 +66,7 @@ pub trait KeyQueryDsl: KeyedTable {
     /// `UPDATE .. WHERE <key columns> = <key>`; continue with `.set(..)`.
     fn update_key<K>(self, key: K) -> update<Filter<Self, Self::KeyFilter>>
     where
-        K: IntoKey<Self>,
+        Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
         Filter<Self, Self::KeyFilter>: IntoUpdateTarget,
     {
@@ -76,7 +76,7 @@ pub trait KeyQueryDsl: KeyedTable {
     /// `DELETE .. WHERE <key columns> = <key>`.
     fn delete_key<K>(self, key: K) -> delete<Filter<Self, Self::KeyFilter>>
     where
-        K: IntoKey<Self>,
+        Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
         Filter<Self, Self::KeyFilter>: IntoUpdateTarget,
     {

@@ -1,7 +1,7 @@
 //! Key operations on any diesel-async connection, with typed errors.
 
 use super::{
-    IntoKey, KeyOf, KeyQueryDsl, Keyed, KeyedTable, KeysIn, map_read_error, map_write_error,
+    KeyFrom, KeyOf, KeyQueryDsl, Keyed, KeyedTable, KeysIn, map_read_error, map_write_error,
 };
 use crate::key::{BindLimit, InsertMany, keys_per_statement};
 use crate::{Error, Result};
@@ -73,7 +73,7 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     ) -> impl Future<Output = Result<Option<Self>>> + Send + 'c
     where
         C: AsyncConnection + 'c,
-        K: IntoKey<Self::Table>,
+        Self::Table: KeyFrom<K>,
         Self: diesel::Selectable<C::Backend>,
         <Self as diesel::Selectable<C::Backend>>::SelectExpression: diesel::query_builder::QueryId,
         Self::Table: FilterDsl<KeyFilterOf<Self>>,
@@ -98,18 +98,26 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     ) -> impl Future<Output = Result<Self>> + Send + 'c
     where
         C: AsyncConnection + 'c,
-        K: IntoKey<Self::Table>,
+        Self::Table: KeyFrom<K>,
         Self: diesel::Selectable<C::Backend>,
         <Self as diesel::Selectable<C::Backend>>::SelectExpression: diesel::query_builder::QueryId,
         Self::Table: FilterDsl<KeyFilterOf<Self>>,
         Filter<Self::Table, KeyFilterOf<Self>>: SelectDsl<AsSelect<Self, C::Backend>>,
         FindSelect<Self, C::Backend>: LoadQuery<'static, C, Self> + Send + 'static,
     {
-        let key = key.into_key();
+        let key = <Self::Table as KeyFrom<K>>::key_from(key);
         let printed = key.to_string();
-        let find = Self::find(conn, key);
+        let query = Self::Table::default()
+            .filter(<Self::Table as KeyedTable>::key_filter(key))
+            .select(Self::as_select());
         async move {
-            find.await?.ok_or(Error::NotFound { table: <Self::Table as KeyedTable>::NAME, key: printed })
+            let table = <Self::Table as KeyedTable>::NAME;
+            query
+                .get_result(conn)
+                .await
+                .optional()
+                .map_err(|e| map_read_error(table, e))?
+                .ok_or(Error::NotFound { table, key: printed })
         }
     }
 
@@ -117,7 +125,7 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     fn exists<'c, C, K>(conn: &'c mut C, key: K) -> impl Future<Output = Result<bool>> + Send + 'c
     where
         C: AsyncConnection + 'c,
-        K: IntoKey<Self::Table>,
+        Self::Table: KeyFrom<K>,
         Self::Table: FilterDsl<KeyFilterOf<Self>>,
         exists<Filter<Self::Table, KeyFilterOf<Self>>>: diesel::Expression,
         select<exists<Filter<Self::Table, KeyFilterOf<Self>>>>: diesel::query_builder::AsQuery,
@@ -144,7 +152,7 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
         C: AsyncConnection + 'c,
         C::Backend: BindLimit,
         I: IntoIterator,
-        I::Item: IntoKey<Self::Table>,
+        Self::Table: KeyFrom<I::Item>,
         Self: diesel::Selectable<C::Backend>,
         <Self as diesel::Selectable<C::Backend>>::SelectExpression: diesel::query_builder::QueryId,
         Self::Table: FilterDsl<KeysIn<Self::Table>>,
@@ -182,7 +190,7 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     ) -> impl Future<Output = Result<()>> + Send + 'c
     where
         C: AsyncConnection + 'c,
-        K: IntoKey<Self::Table>,
+        Self::Table: KeyFrom<K>,
         Ch: AsChangeset<Target = Self::Table>,
         Self::Table: FilterDsl<KeyFilterOf<Self>>,
         Filter<Self::Table, KeyFilterOf<Self>>: IntoUpdateTarget + HasTable<Table = Self::Table>,
@@ -193,9 +201,11 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
             Ch::Changeset,
         >: diesel::query_builder::AsQuery,
     {
-        let key = key.into_key();
+        let key = <Self::Table as KeyFrom<K>>::key_from(key);
         let printed = key.to_string();
-        let statement = Self::Table::default().update_key(key).set(changes);
+        let statement =
+            diesel::update(Self::Table::default().filter(<Self::Table as KeyedTable>::key_filter(key)))
+                .set(changes);
         async move {
             let table = <Self::Table as KeyedTable>::NAME;
             match statement.execute(conn).await {
@@ -210,7 +220,7 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     fn delete<'c, C, K>(conn: &'c mut C, key: K) -> impl Future<Output = Result<bool>> + Send + 'c
     where
         C: AsyncConnection + 'c,
-        K: IntoKey<Self::Table>,
+        Self::Table: KeyFrom<K>,
         Self::Table: FilterDsl<KeyFilterOf<Self>>,
         Filter<Self::Table, KeyFilterOf<Self>>: IntoUpdateTarget,
         delete<Filter<Self::Table, KeyFilterOf<Self>>>: ExecuteDsl<C> + Send + 'static,
@@ -261,14 +271,14 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
 impl<R: Keyed + Send + 'static> KeyedAsync for R {}
 
 /// The keys, each once, in first-seen order.
-pub(crate) fn unique_keys<T: KeyedTable, I>(keys: I) -> Vec<T::Key>
+pub(crate) fn unique_keys<T, I>(keys: I) -> Vec<T::Key>
 where
+    T: KeyFrom<I::Item>,
     I: IntoIterator,
-    I::Item: IntoKey<T>,
 {
     let mut seen = std::collections::HashSet::new();
     keys.into_iter()
-        .map(IntoKey::into_key)
+        .map(T::key_from)
         .filter(|k| seen.insert(k.clone()))
         .collect()
 }

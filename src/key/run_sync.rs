@@ -3,7 +3,7 @@
 
 use super::run_async::{FindManySelect, FindSelect, InsertRecord, InsertRecords, KeyFilterOf, UpdateByKey};
 use super::run_async::{in_key_order, unique_keys};
-use super::{BindLimit, IntoKey, KeyQueryDsl, Keyed, KeyedTable, KeysIn, keys_per_statement};
+use super::{BindLimit, KeyFrom, KeyQueryDsl, Keyed, KeyedTable, KeysIn, keys_per_statement};
 use super::{map_read_error, map_write_error};
 use crate::{Error, Result};
 use diesel::associations::HasTable;
@@ -38,7 +38,7 @@ pub trait KeyedSync: Keyed + Sized + 'static {
     fn find<C, K>(conn: &mut C, key: K) -> Result<Option<Self>>
     where
         C: Connection,
-        K: IntoKey<Self::Table>,
+        Self::Table: KeyFrom<K>,
         Self: diesel::Selectable<C::Backend>,
         <Self as diesel::Selectable<C::Backend>>::SelectExpression: diesel::query_builder::QueryId,
         Self::Table: FilterDsl<KeyFilterOf<Self>>,
@@ -57,24 +57,30 @@ pub trait KeyedSync: Keyed + Sized + 'static {
     fn find_or_error<C, K>(conn: &mut C, key: K) -> Result<Self>
     where
         C: Connection,
-        K: IntoKey<Self::Table>,
+        Self::Table: KeyFrom<K>,
         Self: diesel::Selectable<C::Backend>,
         <Self as diesel::Selectable<C::Backend>>::SelectExpression: diesel::query_builder::QueryId,
         Self::Table: FilterDsl<KeyFilterOf<Self>>,
         Filter<Self::Table, KeyFilterOf<Self>>: SelectDsl<AsSelect<Self, C::Backend>>,
         FindSelect<Self, C::Backend>: LoadQuery<'static, C, Self>,
     {
-        let key = key.into_key();
+        let key = <Self::Table as KeyFrom<K>>::key_from(key);
         let printed = key.to_string();
-        Self::find(conn, key)?
-            .ok_or(Error::NotFound { table: <Self::Table as KeyedTable>::NAME, key: printed })
+        let table = <Self::Table as KeyedTable>::NAME;
+        Self::Table::default()
+            .filter(<Self::Table as KeyedTable>::key_filter(key))
+            .select(Self::as_select())
+            .get_result(conn)
+            .optional()
+            .map_err(|e| map_read_error(table, e))?
+            .ok_or(Error::NotFound { table, key: printed })
     }
 
     /// Whether a row has this key.
     fn exists<C, K>(conn: &mut C, key: K) -> Result<bool>
     where
         C: Connection,
-        K: IntoKey<Self::Table>,
+        Self::Table: KeyFrom<K>,
         Self::Table: FilterDsl<KeyFilterOf<Self>>,
         exists<Filter<Self::Table, KeyFilterOf<Self>>>: diesel::Expression,
         select<exists<Filter<Self::Table, KeyFilterOf<Self>>>>: diesel::query_builder::AsQuery,
@@ -92,7 +98,7 @@ pub trait KeyedSync: Keyed + Sized + 'static {
         C: Connection,
         C::Backend: BindLimit,
         I: IntoIterator,
-        I::Item: IntoKey<Self::Table>,
+        Self::Table: KeyFrom<I::Item>,
         Self: diesel::Selectable<C::Backend>,
         <Self as diesel::Selectable<C::Backend>>::SelectExpression: diesel::query_builder::QueryId,
         Self::Table: FilterDsl<KeysIn<Self::Table>>,
@@ -116,7 +122,7 @@ pub trait KeyedSync: Keyed + Sized + 'static {
     fn update<C, K, Ch>(conn: &mut C, key: K, changes: Ch) -> Result<()>
     where
         C: Connection,
-        K: IntoKey<Self::Table>,
+        Self::Table: KeyFrom<K>,
         Ch: AsChangeset<Target = Self::Table>,
         Self::Table: FilterDsl<KeyFilterOf<Self>>,
         Filter<Self::Table, KeyFilterOf<Self>>: IntoUpdateTarget + HasTable<Table = Self::Table>,
@@ -127,10 +133,11 @@ pub trait KeyedSync: Keyed + Sized + 'static {
             Ch::Changeset,
         >: diesel::query_builder::AsQuery,
     {
-        let key = key.into_key();
+        let key = <Self::Table as KeyFrom<K>>::key_from(key);
         let printed = key.to_string();
         let table = <Self::Table as KeyedTable>::NAME;
-        match Self::Table::default().update_key(key).set(changes).execute(conn) {
+        let filtered = Self::Table::default().filter(<Self::Table as KeyedTable>::key_filter(key));
+        match diesel::update(filtered).set(changes).execute(conn) {
             Ok(0) => Err(Error::NotFound { table, key: printed }),
             Ok(_) => Ok(()),
             Err(e) => Err(map_write_error(table, Some(printed), e)),
@@ -141,7 +148,7 @@ pub trait KeyedSync: Keyed + Sized + 'static {
     fn delete<C, K>(conn: &mut C, key: K) -> Result<bool>
     where
         C: Connection,
-        K: IntoKey<Self::Table>,
+        Self::Table: KeyFrom<K>,
         Self::Table: FilterDsl<KeyFilterOf<Self>>,
         Filter<Self::Table, KeyFilterOf<Self>>: IntoUpdateTarget,
         delete<Filter<Self::Table, KeyFilterOf<Self>>>: ExecuteDsl<C>,

@@ -19,13 +19,13 @@ use std::str::FromStr;
 /// assert_eq!(<order_items::table as KeyedTable>::KEY_COLUMNS, ["order_id", "product_id"]);
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "table `{Self}` has no grant key",
+    message = "this table has no grant key (`{Self}` was declared without grant)",
     label = "declared without grant",
     note = "declare the table with `grant::table!` (it takes diesel's `table!` syntax) instead of `diesel::table!`"
 )]
 pub trait KeyedTable: Table + Copy + Default + Send + Sync + 'static {
     /// The table's named key struct (`order_items::Key`).
-    type Key: CompositeKey<Table = Self> + IntoKey<Self>;
+    type Key: CompositeKey<Table = Self>;
     /// The key columns as a tuple of column types, in key order.
     type KeyColumns: Copy + Send + Sync + 'static;
     /// The number of key columns, as a type (`typenum::U2` for a two-column key).
@@ -77,23 +77,42 @@ pub trait CompositeKey:
 
 /// A value that is a full key of table `T`: the table's `Key`, `&Key`, a complete
 /// `Key::builder()`, a tuple of every key column's value in key order, or (for a one-column
-/// key) the bare value. Anything else, above all a partial key, does not compile.
+/// key) the bare value. Anything else, above all a partial key, does not compile, and the
+/// error names the table and the missing column.
+///
+/// Implemented for every `K` that the table accepts through [`KeyFrom`].
 ///
 /// ```
 /// # use grant::__doc_schema::order_items;
 /// use grant::key::IntoKey;
-/// let a: order_items::Key = (1, 2).into_key();
-/// let b: order_items::Key = order_items::Key::builder().product_id(2).order_id(1).into_key();
+/// let a = IntoKey::<order_items::table>::into_key((1, 2));
+/// let b = IntoKey::<order_items::table>::into_key(order_items::Key::builder().product_id(2).order_id(1));
 /// assert_eq!(a, b);
 /// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a full key of table `{T}`",
-    label = "expected a full key of `{T}`",
-    note = "a full key is the table's `Key {{ .. }}` struct, a complete `Key::builder()`, or a tuple with every key column in key order"
-)]
 pub trait IntoKey<T: KeyedTable> {
     /// The key.
     fn into_key(self) -> T::Key;
+}
+
+impl<T: KeyFrom<K>, K> IntoKey<T> for K {
+    fn into_key(self) -> T::Key {
+        T::key_from(self)
+    }
+}
+
+/// The values a table accepts as a full key. `grant::table!` implements it for each table,
+/// through the table's own `FullKey` trait, whose compile error names the table and its key
+/// columns.
+///
+/// ```
+/// # use grant::__doc_schema::order_items;
+/// use grant::key::KeyFrom;
+/// let key = order_items::table::key_from((1, 2));
+/// assert_eq!(key.to_string(), "1:2");
+/// ```
+pub trait KeyFrom<K>: KeyedTable {
+    /// The key that `key` stands for.
+    fn key_from(key: K) -> Self::Key;
 }
 
 /// Renders a key's columns and bound values for backend `DB`; generated for every key whose

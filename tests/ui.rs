@@ -1,0 +1,8 @@
+//! Compile-time guarantees: each `tests/ui/*.rs` must fail to compile with the message
+//! pinned in its `.stderr` (the table and the missing or wrong column are named).
+
+#[test]
+fn compile_errors_name_the_table_and_column() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/*.rs");
+}
