@@ -48,4 +48,9 @@ grant::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(order_items, user_sessions, region_data, daily_totals);
+diesel::allow_tables_to_appear_in_same_query!(
+    order_items,
+    user_sessions,
+    region_data,
+    daily_totals
+);

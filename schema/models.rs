@@ -4,7 +4,9 @@ use super::{daily_totals, order_items, region_data, user_sessions};
 use diesel::prelude::*;
 
 /// A row of `order_items`.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, grant::Keyed)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, grant::Keyed,
+)]
 #[diesel(table_name = order_items)]
 pub struct OrderItem {
     pub order_id: i64,

@@ -48,14 +48,14 @@ extern crate self as grant;
 
 pub mod error;
 pub mod key;
+mod portable_uuid;
 pub mod sql_types;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
-mod portable_uuid;
 
 pub use error::{Error, Result};
-pub use portable_uuid::Uuid;
 pub use key::{KeyParseError, KeyQueryDsl, Keyed, KeyedAsync};
+pub use portable_uuid::Uuid;
 
 /// Derives [`Keyed`] for a record; see the trait for what it needs.
 pub use grant_macros::Keyed;

@@ -22,7 +22,9 @@ use diesel::serialize::{self, Output, ToSql};
 /// let key = user_sessions::Key { user_id: grant::Uuid::nil(), session_id: grant::Uuid::max() };
 /// assert!(key.to_string().starts_with("00000000-0000-0000-0000-000000000000:ffffffff"));
 /// ```
-#[derive(Debug, Clone, Copy, Default, diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+#[derive(
+    Debug, Clone, Copy, Default, diesel::query_builder::QueryId, diesel::sql_types::SqlType,
+)]
 #[diesel(postgres_type(oid = 2950, array_oid = 2951))]
 #[diesel(mysql_type(name = "Blob"))]
 #[diesel(sqlite_type(name = "Binary"))]

@@ -2,6 +2,8 @@
 //! grant on the seed's models (`order_items`, `user_sessions`, `region_data`) and a
 //! date-keyed table.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[macro_use]
 mod common;
 #[path = "../schema/mod.rs"]
@@ -15,7 +17,11 @@ use schema::models::{DailyTotal, OrderItem, RegionData, UserSession};
 use schema::{daily_totals, order_items, region_data, user_sessions};
 
 fn item(order_id: i64, product_id: i64, quantity: i32) -> OrderItem {
-    OrderItem { order_id, product_id, quantity }
+    OrderItem {
+        order_id,
+        product_id,
+        quantity,
+    }
 }
 
 on_every_backend! {
@@ -274,13 +280,30 @@ on_every_backend! {
 fn key_parse_errors_name_the_problem() {
     let err = "1".parse::<order_items::Key>().expect_err("too few parts");
     assert_eq!(err.table, "order_items");
-    assert_eq!(err.reason, "expected 2 parts (order_id:product_id), found 1");
+    assert_eq!(
+        err.reason,
+        "expected 2 parts (order_id:product_id), found 1"
+    );
     let err = "1:x".parse::<order_items::Key>().expect_err("not a number");
-    assert!(err.reason.starts_with("column `product_id`:"), "{}", err.reason);
-    let err = "1:2:3".parse::<order_items::Key>().expect_err("too many parts");
+    assert!(
+        err.reason.starts_with("column `product_id`:"),
+        "{}",
+        err.reason
+    );
+    let err = "1:2:3"
+        .parse::<order_items::Key>()
+        .expect_err("too many parts");
     assert!(err.reason.contains("found 3"), "{}", err.reason);
-    let err = "not-a-uuid:also-not".parse::<user_sessions::Key>().expect_err("bad uuid");
-    assert!(err.reason.starts_with("column `user_id`:"), "{}", err.reason);
-    let err = "2026-13-01:DE".parse::<daily_totals::Key>().expect_err("bad date");
+    let err = "not-a-uuid:also-not"
+        .parse::<user_sessions::Key>()
+        .expect_err("bad uuid");
+    assert!(
+        err.reason.starts_with("column `user_id`:"),
+        "{}",
+        err.reason
+    );
+    let err = "2026-13-01:DE"
+        .parse::<daily_totals::Key>()
+        .expect_err("bad date");
     assert!(err.reason.starts_with("column `day`:"), "{}", err.reason);
 }

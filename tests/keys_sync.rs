@@ -1,5 +1,7 @@
 //! The blocking key API (`grant::sync::KeyedSync`) on a plain diesel connection.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 #[path = "../schema/mod.rs"]
 mod schema;
@@ -10,7 +12,11 @@ use schema::models::OrderItem;
 use schema::order_items;
 
 fn item(order_id: i64, product_id: i64, quantity: i32) -> OrderItem {
-    OrderItem { order_id, product_id, quantity }
+    OrderItem {
+        order_id,
+        product_id,
+        quantity,
+    }
 }
 
 /// The blocking API on a plain diesel connection (SQLite; diesel's sync PostgreSQL and
@@ -24,14 +30,29 @@ fn sync_api_on_plain_diesel() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("sync.db");
     let mut conn = diesel::SqliteConnection::establish(&path.display().to_string()).expect("open");
-    conn.run_pending_migrations(common::SQLITE_MIGRATIONS).expect("migrations");
+    conn.run_pending_migrations(common::SQLITE_MIGRATIONS)
+        .expect("migrations");
 
     item(1, 1, 5).insert(&mut conn).expect("insert");
     OrderItem::insert_all(&[item(1, 2, 6), item(2, 1, 7)], &mut conn).expect("insert_all");
-    assert_eq!(OrderItem::find(&mut conn, (1, 2)).expect("find"), Some(item(1, 2, 6)));
-    assert!(OrderItem::exists(&mut conn, order_items::Key::builder().product_id(1).order_id(2)).expect("exists"));
+    assert_eq!(
+        OrderItem::find(&mut conn, (1, 2)).expect("find"),
+        Some(item(1, 2, 6))
+    );
+    assert!(
+        OrderItem::exists(
+            &mut conn,
+            order_items::Key::builder().product_id(1).order_id(2)
+        )
+        .expect("exists")
+    );
     OrderItem::update(&mut conn, (1, 1), order_items::quantity.eq(50)).expect("update");
-    assert_eq!(OrderItem::find_or_error(&mut conn, (1, 1)).expect("find").quantity, 50);
+    assert_eq!(
+        OrderItem::find_or_error(&mut conn, (1, 1))
+            .expect("find")
+            .quantity,
+        50
+    );
     assert_eq!(
         OrderItem::find_many(&mut conn, [(2, 1), (1, 1), (5, 5)]).expect("find_many"),
         vec![item(2, 1, 7), item(1, 1, 50)]
@@ -41,6 +62,8 @@ fn sync_api_on_plain_diesel() {
         Err(Error::DuplicateKey { table: "order_items", ref key, .. }) if key == "2:1"
     ));
     assert!(OrderItem::delete(&mut conn, (2, 1)).expect("delete"));
-    assert!(matches!(OrderItem::find_or_error(&mut conn, (2, 1)), Err(Error::NotFound { .. })));
+    assert!(matches!(
+        OrderItem::find_or_error(&mut conn, (2, 1)),
+        Err(Error::NotFound { .. })
+    ));
 }
-

@@ -1,6 +1,8 @@
 //! Compile-time guarantees: each `tests/ui/*.rs` must fail to compile with the message
 //! pinned in its `.stderr` (the table and the missing or wrong column are named).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[test]
 fn compile_errors_name_the_table_and_column() {
     let cases = trybuild::TestCases::new();

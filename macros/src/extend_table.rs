@@ -39,17 +39,30 @@ impl Parse for Args {
                     let content;
                     syn::parenthesized!(content in input);
                     let idents = content.parse_terminated(Ident::parse, Token![,])?;
-                    let target = if name == "key" { &mut key } else { &mut shard_key };
+                    let target = if name == "key" {
+                        &mut key
+                    } else {
+                        &mut shard_key
+                    };
                     *target = idents.into_iter().collect();
                 }
                 "key_sql_names" | "key_types" => {
                     let content;
                     syn::parenthesized!(content in input);
                     let names = content.parse_terminated(<LitStr as Parse>::parse, Token![,])?;
-                    let target = if name == "key_types" { &mut key_types } else { &mut key_sql_names };
+                    let target = if name == "key_types" {
+                        &mut key_types
+                    } else {
+                        &mut key_sql_names
+                    };
                     *target = names.into_iter().collect();
                 }
-                _ => return Err(syn::Error::new(name.span(), "unknown extend_table argument")),
+                _ => {
+                    return Err(syn::Error::new(
+                        name.span(),
+                        "unknown extend_table argument",
+                    ));
+                }
             }
             if !input.is_empty() {
                 input.parse::<Token![,]>()?;
@@ -57,7 +70,14 @@ impl Parse for Args {
         }
         let table = table.ok_or_else(|| input.error("missing `table`"))?;
         let sql_name = sql_name.ok_or_else(|| input.error("missing `sql_name`"))?;
-        Ok(Args { table, sql_name, key, key_sql_names, key_types, shard_key })
+        Ok(Args {
+            table,
+            sql_name,
+            key,
+            key_sql_names,
+            key_types,
+            shard_key,
+        })
     }
 }
 
@@ -66,11 +86,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let extra = key_items(&args);
     // The module is `#[..]* pub mod name { .. }`: put the items at the end of its body.
     let mut tokens: Vec<TokenTree> = item.into_iter().collect();
-    let body = tokens.iter().rposition(
-        |t| matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace),
-    );
+    let body = tokens
+        .iter()
+        .rposition(|t| matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace));
     let Some(body) = body else {
-        return Err(syn::Error::new(Span::call_site(), "expected diesel's table module"));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "expected diesel's table module",
+        ));
     };
     if let TokenTree::Group(g) = &tokens[body] {
         let mut inner = g.stream();
@@ -128,21 +151,25 @@ fn key_items(args: &Args) -> TokenStream {
         .collect::<Vec<_>>()
         .join(", ");
 
-    let key_column_impls = cols.iter().zip(&col_strs).zip(key_sql_names).map(|((c, s), sql_s)| {
-        // Spanned at the column so that a column type that can't be a key is reported there.
-        let sql_ty = quote_spanned!(c.span()=>
-            <<columns::#c as ::grant::__private::diesel::Expression>::SqlType
-                as ::grant::key::KeySql<columns::#c>>::Rust
-        );
-        quote! {
-            impl ::grant::key::KeyColumn for columns::#c {
-                type Rust = #sql_ty;
-                const NAME: &'static str = #s;
-                const SQL_NAME: &'static str = #sql_s;
-                const TABLE: &'static str = #sql_name;
+    let key_column_impls = cols
+        .iter()
+        .zip(&col_strs)
+        .zip(key_sql_names)
+        .map(|((c, s), sql_s)| {
+            // Spanned at the column so that a column type that can't be a key is reported there.
+            let sql_ty = quote_spanned!(c.span()=>
+                <<columns::#c as ::grant::__private::diesel::Expression>::SqlType
+                    as ::grant::key::KeySql<columns::#c>>::Rust
+            );
+            quote! {
+                impl ::grant::key::KeyColumn for columns::#c {
+                    type Rust = #sql_ty;
+                    const NAME: &'static str = #s;
+                    const SQL_NAME: &'static str = #sql_s;
+                    const TABLE: &'static str = #sql_name;
+                }
             }
-        }
-    });
+        });
 
     // One trait per key column and purpose, so that a compile error can say in words which
     // table and which column is wrong (type names alone print as `columns::x`).

@@ -18,7 +18,8 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let mut diesel_attrs: Vec<TokenTree> = Vec::new();
     let mut options = GrantOptions::default();
     let mut i = after_uses;
-    while let (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) = (tokens.get(i), tokens.get(i + 1))
+    while let (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) =
+        (tokens.get(i), tokens.get(i + 1))
     {
         if p.as_char() != '#' || g.delimiter() != Delimiter::Bracket {
             break;
@@ -55,7 +56,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         ));
     }
     for k in &key {
-        if !column_names.iter().any(|c| *c == k) {
+        if !column_names.contains(&k) {
             // diesel reports this one itself, with its own wording; stay out of its way.
             return Ok(quote! { ::grant::__private::diesel::table! { #for_diesel } });
         }
@@ -67,7 +68,13 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         };
         let tpe = &column.tpe;
         let type_text = compact_type(&quote!(#tpe).to_string());
-        if column.tpe.path.segments.last().is_some_and(|s| s.ident == "Nullable") {
+        if column
+            .tpe
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Nullable")
+        {
             return Err(syn::Error::new_spanned(
                 tpe,
                 format!(
@@ -88,7 +95,10 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                     "shard key column `{s}` is not part of the key of table `{}` ({}): grant routes \
                      a key to its shard, so the shard key must be made of key columns",
                     decl.table_name,
-                    key.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    key.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -165,9 +175,7 @@ fn parse_grant_attribute(stream: TokenStream, options: &mut GrantOptions) -> syn
             options.shard_key = columns.into_iter().collect();
             Ok(())
         } else {
-            Err(nested.error(
-                "unknown grant option; grant::table! knows `shard_key(column, ...)`",
-            ))
+            Err(nested.error("unknown grant option; grant::table! knows `shard_key(column, ...)`"))
         }
     })
 }

@@ -30,7 +30,11 @@ pub struct KeyParseError {
 impl KeyParseError {
     /// Builds the error; `reason` says what was wrong.
     pub fn new(table: &'static str, input: impl Into<String>, reason: impl Into<String>) -> Self {
-        KeyParseError { table, input: input.into(), reason: reason.into() }
+        KeyParseError {
+            table,
+            input: input.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -54,7 +58,11 @@ pub struct KeyWriter<'a> {
 impl<'a> KeyWriter<'a> {
     /// A writer appending to `out`.
     pub fn new(out: &'a mut String) -> Self {
-        KeyWriter { out, first: true, scratch: String::new() }
+        KeyWriter {
+            out,
+            first: true,
+            scratch: String::new(),
+        }
     }
 
     /// Appends one part, escaped, after a `:` unless it is the first.
@@ -115,7 +123,11 @@ impl<'a> KeyReader<'a> {
             }
         }
         parts.push(current);
-        Ok(KeyReader { table, input, parts: parts.into_iter() })
+        Ok(KeyReader {
+            table,
+            input,
+            parts: parts.into_iter(),
+        })
     }
 
     /// How many parts are left to read.
@@ -126,10 +138,18 @@ impl<'a> KeyReader<'a> {
     /// Reads the next part as the value of `column`.
     pub fn part<P: KeyPart>(&mut self, column: &str) -> Result<P, KeyParseError> {
         let text = self.parts.next().ok_or_else(|| {
-            KeyParseError::new(self.table, self.input, format!("no value for column `{column}`"))
+            KeyParseError::new(
+                self.table,
+                self.input,
+                format!("no value for column `{column}`"),
+            )
         })?;
         P::parse_text(&text).map_err(|reason| {
-            KeyParseError::new(self.table, self.input, format!("column `{column}`: {reason}"))
+            KeyParseError::new(
+                self.table,
+                self.input,
+                format!("column `{column}`: {reason}"),
+            )
         })
     }
 }

@@ -59,13 +59,19 @@ mod tests {
     #[test]
     fn reads_postgres_and_mysql_messages() {
         assert_eq!(
-            key_from_message(Some("Key (order_id, product_id)=(1, 2) already exists."), "dup"),
+            key_from_message(
+                Some("Key (order_id, product_id)=(1, 2) already exists."),
+                "dup"
+            ),
             Some("1:2".into())
         );
         assert_eq!(
             key_from_message(None, "Duplicate entry '1-2' for key 'PRIMARY'"),
             Some("1-2".into())
         );
-        assert_eq!(key_from_message(None, "UNIQUE constraint failed: t.a"), None);
+        assert_eq!(
+            key_from_message(None, "UNIQUE constraint failed: t.a"),
+            None
+        );
     }
 }

@@ -57,7 +57,10 @@ where
             if records.is_empty() {
                 return Ok(0);
             }
-            statement.execute(conn).await.map_err(|e| map_write_error(table_name::<R>(), None, e))
+            statement
+                .execute(conn)
+                .await
+                .map_err(|e| map_write_error(table_name::<R>(), None, e))
         }
     }
 }
@@ -80,7 +83,10 @@ where
             if records.is_empty() {
                 return Ok(0);
             }
-            statement.execute(conn).await.map_err(|e| map_write_error(table_name::<R>(), None, e))
+            statement
+                .execute(conn)
+                .await
+                .map_err(|e| map_write_error(table_name::<R>(), None, e))
         }
     }
 }
@@ -90,8 +96,7 @@ impl<R> InsertMany<crate::sqlite::AsyncSqliteConnection> for R
 where
     R: Keyed + Clone + Send + Sync + 'static,
     for<'a> &'a [R]: Insertable<R::Table>,
-    for<'a> InsertRecords<'a, R>:
-        diesel::query_dsl::methods::ExecuteDsl<diesel::SqliteConnection>,
+    for<'a> InsertRecords<'a, R>: diesel::query_dsl::methods::ExecuteDsl<diesel::SqliteConnection>,
 {
     fn insert_many<'a>(
         records: &'a [Self],
@@ -110,6 +115,10 @@ where
                 )
             })
         });
-        async move { insert.await.map_err(|e| map_write_error(table_name::<R>(), None, e)) }
+        async move {
+            insert
+                .await
+                .map_err(|e| map_write_error(table_name::<R>(), None, e))
+        }
     }
 }

@@ -1,11 +1,11 @@
 //! `KeysIn`: the filter "the row's key is one of these keys", rendered for each backend.
 
 use super::{KeyBinds, KeyedTable};
+use diesel::QueryResult;
 use diesel::backend::Backend;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::Bool;
-use diesel::QueryResult;
 
 /// The filter "key is one of `keys`", for batch lookups in one statement.
 ///
@@ -42,13 +42,18 @@ impl<T: KeyedTable> KeysIn<T> {
 
 impl<T: KeyedTable> Clone for KeysIn<T> {
     fn clone(&self) -> Self {
-        KeysIn { keys: self.keys.clone() }
+        KeysIn {
+            keys: self.keys.clone(),
+        }
     }
 }
 
 impl<T: KeyedTable> std::fmt::Debug for KeysIn<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeysIn").field("table", &T::NAME).field("keys", &self.keys).finish()
+        f.debug_struct("KeysIn")
+            .field("table", &T::NAME)
+            .field("keys", &self.keys)
+            .finish()
     }
 }
 

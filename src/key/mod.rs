@@ -46,8 +46,7 @@ pub use keys_in::{BindLimit, KeysIn, MAX_KEYS_PER_STATEMENT, keys_per_statement}
 pub use part::KeyPart;
 pub use query_dsl::KeyQueryDsl;
 pub use run_async::{
-    FindManySelect, FindSelect, InsertRecord, InsertRecords, KeyFilterOf, KeyedAsync,
-    UpdateByKey,
+    FindManySelect, FindSelect, InsertRecord, InsertRecords, KeyFilterOf, KeyedAsync, UpdateByKey,
 };
 pub use table::{CompositeKey, IntoKey, KeyBinds, KeyFrom, KeyedTable};
 pub use value::RecordColumn;

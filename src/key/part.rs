@@ -148,7 +148,8 @@ impl KeyPart for NaiveDate {
         out.push_str(&self.format("%Y-%m-%d").to_string());
     }
     fn parse_text(text: &str) -> Result<Self, String> {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| format!("{e} (expected YYYY-MM-DD)"))
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|e| format!("{e} (expected YYYY-MM-DD)"))
     }
     fn canonical_bytes(&self, out: &mut Vec<u8>) {
         let days = i64::from(chrono::Datelike::num_days_from_ce(self)) - UNIX_EPOCH_DAYS_FROM_CE;
@@ -200,7 +201,9 @@ mod tests {
         round_trip(true);
         round_trip(String::from("a:b\\c"));
         round_trip(vec![0u8, 15, 255]);
-        round_trip(uuid::Uuid::from_u128(0x1234_5678_9abc_def0_1234_5678_9abc_def0));
+        round_trip(uuid::Uuid::from_u128(
+            0x1234_5678_9abc_def0_1234_5678_9abc_def0,
+        ));
         round_trip(NaiveDate::from_ymd_opt(2024, 2, 29).expect("date"));
         let t = NaiveDate::from_ymd_opt(2024, 2, 29)
             .and_then(|d| d.and_hms_micro_opt(13, 4, 5, 600))
@@ -212,7 +215,9 @@ mod tests {
     #[test]
     fn canonical_bytes_are_fixed() {
         let mut out = Vec::new();
-        NaiveDate::from_ymd_opt(1970, 1, 2).expect("date").canonical_bytes(&mut out);
+        NaiveDate::from_ymd_opt(1970, 1, 2)
+            .expect("date")
+            .canonical_bytes(&mut out);
         assert_eq!(out, 1i64.to_le_bytes());
         out.clear();
         (-1i16).canonical_bytes(&mut out);

@@ -3,8 +3,8 @@
 //! further `filter`, `select`, `for_update` calls.
 
 use super::{KeyFrom, KeyedTable, KeysIn};
-use diesel::dsl::{Filter, delete, exists, select, update};
 use diesel::Expression;
+use diesel::dsl::{Filter, delete, exists, select, update};
 use diesel::query_builder::{AsQuery, IntoUpdateTarget};
 use diesel::query_dsl::methods::FilterDsl;
 

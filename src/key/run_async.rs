@@ -16,8 +16,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 /// `SELECT <record's columns> .. WHERE <key>`: the statement of `find`.
-pub type FindSelect<R, DB> =
-    Select<Filter<<R as Keyed>::Table, KeyFilterOf<R>>, AsSelect<R, DB>>;
+pub type FindSelect<R, DB> = Select<Filter<<R as Keyed>::Table, KeyFilterOf<R>>, AsSelect<R, DB>>;
 /// `SELECT <record's columns> .. WHERE <key> IN (..)`: the statement of `find_many`.
 pub type FindManySelect<R, DB> =
     Select<Filter<<R as Keyed>::Table, KeysIn<<R as Keyed>::Table>>, AsSelect<R, DB>>;
@@ -26,15 +25,11 @@ pub type KeyFilterOf<R> = <<R as Keyed>::Table as KeyedTable>::KeyFilter;
 /// `UPDATE .. SET <changes> WHERE <key>`.
 pub type UpdateByKey<R, Ch> = diesel::dsl::Update<Filter<<R as Keyed>::Table, KeyFilterOf<R>>, Ch>;
 /// `INSERT INTO .. VALUES <record>`.
-pub type InsertRecord<'a, R> = InsertStatement<
-    <R as Keyed>::Table,
-    <&'a R as Insertable<<R as Keyed>::Table>>::Values,
->;
+pub type InsertRecord<'a, R> =
+    InsertStatement<<R as Keyed>::Table, <&'a R as Insertable<<R as Keyed>::Table>>::Values>;
 /// `INSERT INTO .. VALUES <records>`.
-pub type InsertRecords<'a, R> = InsertStatement<
-    <R as Keyed>::Table,
-    <&'a [R] as Insertable<<R as Keyed>::Table>>::Values,
->;
+pub type InsertRecords<'a, R> =
+    InsertStatement<<R as Keyed>::Table, <&'a [R] as Insertable<<R as Keyed>::Table>>::Values>;
 
 /// Find, check, update, delete and insert records by their full key on a diesel-async
 /// connection (`AsyncPgConnection`, `AsyncMysqlConnection`,
@@ -80,7 +75,9 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
         Filter<Self::Table, KeyFilterOf<Self>>: SelectDsl<AsSelect<Self, C::Backend>>,
         FindSelect<Self, C::Backend>: LoadQuery<'static, C, Self> + Send + 'static,
     {
-        let query = Self::Table::default().find_key(key).select(Self::as_select());
+        let query = Self::Table::default()
+            .find_key(key)
+            .select(Self::as_select());
         async move {
             query
                 .get_result(conn)
@@ -117,7 +114,10 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
                 .await
                 .optional()
                 .map_err(|e| map_read_error(table, e))?
-                .ok_or(Error::NotFound { table, key: printed })
+                .ok_or(Error::NotFound {
+                    table,
+                    key: printed,
+                })
         }
     }
 
@@ -203,13 +203,17 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     {
         let key = <Self::Table as KeyFrom<K>>::key_from(key);
         let printed = key.to_string();
-        let statement =
-            diesel::update(Self::Table::default().filter(<Self::Table as KeyedTable>::key_filter(key)))
-                .set(changes);
+        let statement = diesel::update(
+            Self::Table::default().filter(<Self::Table as KeyedTable>::key_filter(key)),
+        )
+        .set(changes);
         async move {
             let table = <Self::Table as KeyedTable>::NAME;
             match statement.execute(conn).await {
-                Ok(0) => Err(Error::NotFound { table, key: printed }),
+                Ok(0) => Err(Error::NotFound {
+                    table,
+                    key: printed,
+                }),
                 Ok(_) => Ok(()),
                 Err(e) => Err(map_write_error(table, Some(printed), e)),
             }

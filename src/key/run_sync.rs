@@ -1,7 +1,9 @@
 //! Key operations on a plain (blocking) diesel connection, with typed errors. The same
 //! operations as [`crate::KeyedAsync`], for code that is not async.
 
-use super::run_async::{FindManySelect, FindSelect, InsertRecord, InsertRecords, KeyFilterOf, UpdateByKey};
+use super::run_async::{
+    FindManySelect, FindSelect, InsertRecord, InsertRecords, KeyFilterOf, UpdateByKey,
+};
 use super::run_async::{in_key_order, unique_keys};
 use super::{BindLimit, KeyFrom, KeyQueryDsl, Keyed, KeyedTable, KeysIn, keys_per_statement};
 use super::{map_read_error, map_write_error};
@@ -10,8 +12,8 @@ use diesel::associations::HasTable;
 use diesel::connection::Connection;
 use diesel::dsl::{AsSelect, Filter, delete, exists, select};
 use diesel::query_builder::{AsChangeset, IntoUpdateTarget};
-use diesel::query_dsl::methods::{ExecuteDsl, FilterDsl, SelectDsl};
 use diesel::query_dsl::LoadQuery;
+use diesel::query_dsl::methods::{ExecuteDsl, FilterDsl, SelectDsl};
 use diesel::{Insertable, OptionalExtension, RunQueryDsl, SelectableHelper};
 
 /// Find, check, update, delete and insert records by their full key on a blocking diesel
@@ -73,7 +75,10 @@ pub trait KeyedSync: Keyed + Sized + 'static {
             .get_result(conn)
             .optional()
             .map_err(|e| map_read_error(table, e))?
-            .ok_or(Error::NotFound { table, key: printed })
+            .ok_or(Error::NotFound {
+                table,
+                key: printed,
+            })
     }
 
     /// Whether a row has this key.
@@ -138,7 +143,10 @@ pub trait KeyedSync: Keyed + Sized + 'static {
         let table = <Self::Table as KeyedTable>::NAME;
         let filtered = Self::Table::default().filter(<Self::Table as KeyedTable>::key_filter(key));
         match diesel::update(filtered).set(changes).execute(conn) {
-            Ok(0) => Err(Error::NotFound { table, key: printed }),
+            Ok(0) => Err(Error::NotFound {
+                table,
+                key: printed,
+            }),
             Ok(_) => Ok(()),
             Err(e) => Err(map_write_error(table, Some(printed), e)),
         }
@@ -172,7 +180,11 @@ pub trait KeyedSync: Keyed + Sized + 'static {
             .execute(conn)
             .map(drop)
             .map_err(|e| {
-                map_write_error(<Self::Table as KeyedTable>::NAME, Some(self.key().to_string()), e)
+                map_write_error(
+                    <Self::Table as KeyedTable>::NAME,
+                    Some(self.key().to_string()),
+                    e,
+                )
             })
     }
 

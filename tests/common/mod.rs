@@ -100,12 +100,20 @@ impl TestDb {
         let name = unique_name(prefix);
         let mut admin = diesel_async::AsyncPgConnection::establish(&format!("{server}/postgres"))
             .await
-            .unwrap_or_else(|e| panic!("connect to PostgreSQL at {server} (run scripts/servers.sh start): {e}"));
+            .unwrap_or_else(|e| {
+                panic!("connect to PostgreSQL at {server} (run scripts/servers.sh start): {e}")
+            });
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
             .unwrap_or_else(|e| panic!("create database {name}: {e}"));
-        TestDb { backend: Backend::Pg, url: format!("{server}/{name}"), name, server, _dir: None }
+        TestDb {
+            backend: Backend::Pg,
+            url: format!("{server}/{name}"),
+            name,
+            server,
+            _dir: None,
+        }
     }
 
     /// An empty MariaDB database.
@@ -114,12 +122,20 @@ impl TestDb {
         let name = unique_name(prefix);
         let mut admin = diesel_async::AsyncMysqlConnection::establish(&format!("{server}/mysql"))
             .await
-            .unwrap_or_else(|e| panic!("connect to MariaDB at {server} (run scripts/servers.sh start): {e}"));
+            .unwrap_or_else(|e| {
+                panic!("connect to MariaDB at {server} (run scripts/servers.sh start): {e}")
+            });
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
             .unwrap_or_else(|e| panic!("create database {name}: {e}"));
-        TestDb { backend: Backend::Mysql, url: format!("{server}/{name}"), name, server, _dir: None }
+        TestDb {
+            backend: Backend::Mysql,
+            url: format!("{server}/{name}"),
+            name,
+            server,
+            _dir: None,
+        }
     }
 
     /// An empty SQLite file in a temporary directory.
@@ -127,7 +143,13 @@ impl TestDb {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
         let name = unique_name(prefix);
         let url = dir.path().join(format!("{name}.db")).display().to_string();
-        TestDb { backend: Backend::Sqlite, url, name, server: String::new(), _dir: Some(dir) }
+        TestDb {
+            backend: Backend::Sqlite,
+            url,
+            name,
+            server: String::new(),
+            _dir: Some(dir),
+        }
     }
 
     /// A database of `backend` with the example migrations applied.
@@ -206,16 +228,22 @@ impl Drop for TestDb {
             rt.block_on(async move {
                 match backend {
                     Backend::Pg => {
-                        let mut admin =
-                            diesel_async::AsyncPgConnection::establish(&format!("{server}/postgres")).await?;
+                        let mut admin = diesel_async::AsyncPgConnection::establish(&format!(
+                            "{server}/postgres"
+                        ))
+                        .await?;
                         admin
                             .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                             .await?;
                     }
                     Backend::Mysql => {
-                        let mut admin =
-                            diesel_async::AsyncMysqlConnection::establish(&format!("{server}/mysql")).await?;
-                        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await?;
+                        let mut admin = diesel_async::AsyncMysqlConnection::establish(&format!(
+                            "{server}/mysql"
+                        ))
+                        .await?;
+                        admin
+                            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+                            .await?;
                     }
                     Backend::Sqlite => {}
                 }
