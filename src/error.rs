@@ -38,6 +38,86 @@ pub enum Error {
     /// A key given as text (from a URL or a log) did not parse.
     #[error(transparent)]
     KeyParse(#[from] KeyParseError),
+    /// A statement on a shard failed (the server's error, kept whole).
+    #[error("statement{} on shard `{shard}` failed: {source}", table.map(|t| format!(" on `{t}`")).unwrap_or_default())]
+    ShardQuery {
+        /// The shard's name.
+        shard: String,
+        /// The table, when the statement was routed by one of its keys.
+        table: Option<&'static str>,
+        /// What diesel or the server reported.
+        #[source]
+        source: diesel::result::Error,
+    },
+    /// No shard has this name or id.
+    #[error("no shard {shard} in the topology (shards: {known})")]
+    UnknownShard {
+        /// The shard asked for.
+        shard: String,
+        /// The shards there are.
+        known: String,
+    },
+    /// The strategy could not route a key of this table.
+    #[error("cannot route a key of `{table}`: {source}")]
+    KeyNotRoutable {
+        /// The table.
+        table: &'static str,
+        /// The strategy's reason, with the key.
+        #[source]
+        source: crate::shard::RouteError,
+    },
+    /// No strategy routes this table: the topology has no default strategy and none for it.
+    #[error(
+        "no shard strategy for table `{table}`: give the topology a default strategy or one for this table"
+    )]
+    NoStrategy {
+        /// The table.
+        table: &'static str,
+    },
+    /// A shard could not give a connection: it is down or refuses connections.
+    #[error("shard `{shard}` is unavailable: {cause}")]
+    ShardUnavailable {
+        /// The shard's name.
+        shard: String,
+        /// Why (the connection error).
+        cause: String,
+    },
+    /// No connection of the shard's pool came free in time.
+    #[error("timed out after {waited:?} waiting for a connection to shard `{shard}`")]
+    PoolTimeout {
+        /// The shard's name.
+        shard: String,
+        /// How long the pool waited (its `connection_timeout`).
+        waited: std::time::Duration,
+    },
+    /// Inside a single-shard transaction, a statement was routed to another shard (or to
+    /// every shard).
+    #[error(
+        "the transaction runs on shard `{transaction_shard}`, but the statement is routed to {statement_route}"
+    )]
+    CrossShardInTransaction {
+        /// The shard of the transaction.
+        transaction_shard: String,
+        /// Where the statement was routed.
+        statement_route: String,
+    },
+    /// An update would change a shard-key column, which would leave the row on the wrong
+    /// shard.
+    #[error(
+        "cannot update shard-key column `{column}` of `{table}`: shard keys are immutable (delete and insert the row instead)"
+    )]
+    ShardKeyImmutable {
+        /// The table.
+        table: &'static str,
+        /// The shard-key column the update sets.
+        column: &'static str,
+    },
+    /// The topology (code or TOML) is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A database error outside any one table (for example while committing).
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
     /// Any other database error, with the table it happened on.
     #[error("query on `{table}` failed: {source}")]
     Query {
@@ -53,6 +133,49 @@ fn constraint_suffix(constraint: &Option<String>) -> String {
     match constraint {
         Some(c) => format!(" (constraint `{c}`)"),
         None => String::new(),
+    }
+}
+
+impl Error {
+    /// Whether this is a "no row" error: [`Error::NotFound`], or diesel's `NotFound` from a
+    /// `get_result`/`first` that matched nothing.
+    ///
+    /// ```
+    /// assert!(grant::Error::Database(diesel::result::Error::NotFound).is_not_found());
+    /// ```
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Error::NotFound { .. } => true,
+            Error::ShardQuery { source, .. }
+            | Error::Query { source, .. }
+            | Error::Database(source) => {
+                matches!(source, diesel::result::Error::NotFound)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `.optional()` on grant results: a "no row" error becomes `Ok(None)`, like diesel's
+/// `OptionalExtension`.
+///
+/// ```
+/// use grant::OptionalExt;
+/// let r: grant::Result<i32> = Err(grant::Error::NotFound { table: "t", key: "1".into() });
+/// assert_eq!(r.optional().ok(), Some(None));
+/// ```
+pub trait OptionalExt<T> {
+    /// `Ok(Some(v))`, `Ok(None)` for "no row", or the error.
+    fn optional(self) -> Result<Option<T>>;
+}
+
+impl<T> OptionalExt<T> for Result<T> {
+    fn optional(self) -> Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

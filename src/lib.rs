@@ -46,16 +46,22 @@
 
 extern crate self as grant;
 
+pub mod cluster;
+pub mod config;
 pub mod error;
 pub mod key;
 mod portable_uuid;
+pub mod shard;
 pub mod sql_types;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+pub use cluster::{PoolConfig, ShardConnection};
+pub use error::OptionalExt;
 pub use error::{Error, Result};
 pub use key::{KeyParseError, KeyQueryDsl, Keyed, KeyedAsync};
 pub use portable_uuid::Uuid;
+pub use shard::{ShardId, Sharded, ShardedBuilder};
 
 /// Derives [`Keyed`] for a record; see the trait for what it needs.
 pub use grant_macros::Keyed;
@@ -115,7 +121,9 @@ pub mod sync {
 /// use grant::prelude::*;
 /// ```
 pub mod prelude {
+    pub use crate::OptionalExt;
     pub use crate::key::{IntoKey, KeyQueryDsl, Keyed, KeyedAsync, KeyedTable};
+    pub use crate::shard::RouteDsl;
     pub use diesel::prelude::*;
 }
 
@@ -132,6 +140,7 @@ pub mod __doc_schema {
     use diesel::prelude::*;
 
     crate::table! {
+        #[grant(shard_key(order_id))]
         order_items (order_id, product_id) {
             order_id -> BigInt,
             product_id -> BigInt,
@@ -149,6 +158,69 @@ pub mod __doc_schema {
         pub product_id: i64,
         /// Not a key part.
         pub quantity: i32,
+    }
+
+    /// Creates `order_items` in the SQLite database at `url`.
+    #[cfg(feature = "sqlite")]
+    pub async fn create_order_items(url: &str) {
+        let mut conn = crate::sqlite::establish(url)
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+        diesel_async::RunQueryDsl::execute(
+            diesel::sql_query(
+                "CREATE TABLE order_items (order_id BIGINT NOT NULL, product_id BIGINT NOT NULL, \
+                 quantity INTEGER NOT NULL, PRIMARY KEY (order_id, product_id))",
+            ),
+            &mut conn,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create order_items: {e}"));
+    }
+
+    /// Two SQLite file shards (hash strategy) holding empty `order_items` tables; the
+    /// directory goes when the returned guard is dropped.
+    #[cfg(feature = "sqlite")]
+    pub async fn two_sqlite_shards()
+    -> (crate::Sharded<crate::sqlite::AsyncSqliteConnection>, DocDir) {
+        let dir = DocDir::new();
+        let mut builder = crate::Sharded::builder();
+        for i in 0..2 {
+            let url = dir.0.join(format!("s{i}.db")).display().to_string();
+            create_order_items(&url).await;
+            builder = builder.shard(format!("s{i}"), url);
+        }
+        let strategy = crate::shard::Hash::new(2).unwrap_or_else(|e| panic!("{e}"));
+        let shards = builder
+            .strategy(strategy)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        (shards, dir)
+    }
+
+    /// A directory of its own under the system's temp dir, removed on drop.
+    pub struct DocDir(pub std::path::PathBuf);
+
+    impl DocDir {
+        /// A new, empty directory.
+        pub fn new() -> Self {
+            let path =
+                std::env::temp_dir().join(format!("grant-doc-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&path)
+                .unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+            DocDir(path)
+        }
+    }
+
+    impl Default for DocDir {
+        fn default() -> Self {
+            DocDir::new()
+        }
+    }
+
+    impl Drop for DocDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 
     /// An in-memory SQLite connection (diesel-async) holding an empty `order_items`.

@@ -93,7 +93,7 @@ impl KeyPart for Uuid {
     fn parse_text(text: &str) -> Result<Self, String> {
         uuid::Uuid::parse_text(text).map(Uuid)
     }
-    fn canonical_bytes(&self, out: &mut Vec<u8>) {
-        self.0.canonical_bytes(out);
+    fn part_value(&self) -> crate::key::PartValue<'_> {
+        self.0.part_value()
     }
 }

@@ -12,7 +12,7 @@ struct Args {
     key: Vec<Ident>,
     key_sql_names: Vec<LitStr>,
     key_types: Vec<LitStr>,
-    #[allow(dead_code)] // read once sharding lands
+    column_count: usize,
     shard_key: Vec<Ident>,
 }
 
@@ -23,6 +23,7 @@ impl Parse for Args {
         let mut key = Vec::new();
         let mut key_sql_names = Vec::new();
         let mut key_types = Vec::new();
+        let mut column_count = 0;
         let mut shard_key = Vec::new();
         while !input.is_empty() {
             let name: Ident = input.parse()?;
@@ -34,6 +35,10 @@ impl Parse for Args {
                 "sql_name" => {
                     input.parse::<Token![=]>()?;
                     sql_name = Some(input.parse()?);
+                }
+                "column_count" => {
+                    input.parse::<Token![=]>()?;
+                    column_count = input.parse::<syn::LitInt>()?.base10_parse()?;
                 }
                 "key" | "shard_key" => {
                     let content;
@@ -76,6 +81,7 @@ impl Parse for Args {
             key,
             key_sql_names,
             key_types,
+            column_count,
             shard_key,
         })
     }
@@ -128,6 +134,7 @@ fn key_items(args: &Args) -> TokenStream {
     let n = cols.len();
     let col_strs: Vec<String> = cols.iter().map(ToString::to_string).collect();
     let key_sql_names = &args.key_sql_names;
+    let column_count = args.column_count;
     let camel = camel_case(&table_ident.to_string());
     let key_struct = format_ident!("{}Key", camel);
     let builder_struct = format_ident!("{}KeyBuilder", camel);
@@ -280,6 +287,8 @@ fn key_items(args: &Args) -> TokenStream {
         }
     });
 
+    let shard_items = shard_key_items(args, &key_struct, &camel);
+
     let single_value_impl = if n == 1 {
         let r = &rust[0];
         quote! {
@@ -401,9 +410,6 @@ fn key_items(args: &Args) -> TokenStream {
             fn read_parts(input: &mut ::grant::key::KeyReader<'_>) -> ::core::result::Result<Self, ::grant::KeyParseError> {
                 ::core::result::Result::Ok(#key_struct { #( #cols: input.part(#col_strs)?, )* })
             }
-            fn write_canonical(&self, out: &mut ::grant::key::KeyBytes) {
-                #( out.push(&self.#cols); )*
-            }
         }
 
         impl ::core::fmt::Display for #key_struct {
@@ -426,6 +432,7 @@ fn key_items(args: &Args) -> TokenStream {
             type KeyFilter = #filter_type;
             const NAME: &'static str = #sql_name;
             const KEY_COLUMNS: &'static [&'static str] = &[#(#col_strs),*];
+            const COLUMN_COUNT: usize = #column_count;
             fn key_columns() -> Self::KeyColumns {
                 (#(columns::#cols,)*)
             }
@@ -435,6 +442,8 @@ fn key_items(args: &Args) -> TokenStream {
                 #filter_expr
             }
         }
+
+        #shard_items
 
         impl<__DB> ::grant::key::KeyBinds<__DB> for #key_struct
         where
@@ -484,6 +493,96 @@ fn key_items(args: &Args) -> TokenStream {
                 )*
                 let _ = first;
                 Ok(())
+            }
+        }
+    }
+}
+
+/// The shard key: a `ShardKey` struct of the shard-key columns (all key columns when none
+/// is declared), and the impls that route a `Key` or a `ShardKey` to its shard.
+fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream {
+    let table_str = args.sql_name.value();
+    let sql_name = &args.sql_name;
+    let table_ident = &args.table;
+    let columns: &Vec<Ident> = if args.shard_key.is_empty() {
+        &args.key
+    } else {
+        &args.shard_key
+    };
+    let names: Vec<String> = columns.iter().map(ToString::to_string).collect();
+    let rust: Vec<TokenStream> = columns
+        .iter()
+        .map(|c| quote!(<columns::#c as ::grant::key::KeyColumn>::Rust))
+        .collect();
+    let idx: Vec<syn::Index> = (0..columns.len()).map(syn::Index::from).collect();
+    let shard_struct = format_ident!("{}ShardKey", camel);
+    let doc = format!(
+        "The shard key of table `{table_str}`: ({}). Also named `{table_ident}::ShardKey`. \
+         Route a statement with `.for_shard_key(..)` on it, or on a full [`Key`].",
+        names.join(", ")
+    );
+    let from_values = if columns.len() == 1 {
+        let r = &rust[0];
+        let c = &columns[0];
+        quote! {
+            impl ::core::convert::From<#r> for #shard_struct {
+                fn from(value: #r) -> Self {
+                    #shard_struct { #c: value }
+                }
+            }
+        }
+    } else {
+        quote! {
+            impl ::core::convert::From<(#(#rust,)*)> for #shard_struct {
+                fn from(values: (#(#rust,)*)) -> Self {
+                    #shard_struct { #( #columns: values.#idx, )* }
+                }
+            }
+        }
+    };
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct #shard_struct {
+            #( #[doc = "Shard-key column."] pub #columns: #rust, )*
+        }
+
+        /// The shard key of this table (see the struct's documentation).
+        pub type ShardKey = #shard_struct;
+
+        #from_values
+
+        impl ::core::convert::From<&#key_struct> for #shard_struct {
+            fn from(key: &#key_struct) -> Self {
+                #shard_struct { #( #columns: ::core::clone::Clone::clone(&key.#columns), )* }
+            }
+        }
+
+        impl ::core::fmt::Display for #shard_struct {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Display::fmt(&::grant::shard::RouteKey::shard_values(self), f)
+            }
+        }
+
+        impl ::grant::shard::RouteKey for #shard_struct {
+            const TABLE: &'static str = #sql_name;
+            fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
+                ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
+            }
+        }
+
+        impl ::grant::shard::RouteKey for #key_struct {
+            const TABLE: &'static str = #sql_name;
+            fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
+                ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
+            }
+        }
+
+        impl ::grant::shard::ShardKeyed for table {
+            type ShardKey = #shard_struct;
+            const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
+            fn shard_key_of(key: &#key_struct) -> #shard_struct {
+                ::core::convert::From::from(key)
             }
         }
     }

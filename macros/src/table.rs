@@ -87,6 +87,12 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         }
         key_types.push(type_text);
     }
+    if options.shard_key.len() > 4 {
+        return Err(syn::Error::new(
+            options.shard_key[4].span(),
+            "a shard key has at most 4 columns",
+        ));
+    }
     for s in &options.shard_key {
         if !key.iter().any(|k| k == s) {
             return Err(syn::Error::new(
@@ -119,6 +125,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     };
     let table_name = &decl.table_name;
     let shard_key = &options.shard_key;
+    let column_count = decl.column_defs.len();
     let attr = quote! {
         #[::grant::__private::extend_table(
             table = #table_name,
@@ -126,6 +133,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             key(#(#key),*),
             key_sql_names(#(#key_sql_names),*),
             key_types(#(#key_types),*),
+            column_count = #column_count,
             shard_key(#(#shard_key),*)
         )]
     };

@@ -1,6 +1,7 @@
 //! Records that know their key.
 
 use super::KeyedTable;
+use crate::shard::ShardKeyed;
 
 /// A record (a row struct) of a `grant::table!` table that can read its own key.
 ///
@@ -23,7 +24,7 @@ use super::KeyedTable;
 )]
 pub trait Keyed {
     /// The record's table.
-    type Table: KeyedTable;
+    type Table: ShardKeyed;
     /// The record's key.
     fn key(&self) -> <Self::Table as KeyedTable>::Key;
 }

@@ -30,6 +30,7 @@ mod insert_many;
 mod keyed;
 mod keys_in;
 mod part;
+mod part_value;
 mod query_dsl;
 pub(crate) mod run_async;
 pub(crate) mod run_sync;
@@ -37,13 +38,14 @@ mod table;
 mod value;
 
 pub use builder::{Given, Missing};
-pub use codec::{KeyBytes, KeyParseError, KeyReader, KeyWriter, fmt_key, parse_key};
+pub use codec::{KeyParseError, KeyReader, KeyWriter, fmt_key, parse_key};
 pub use column::{KeyColumn, KeySql};
 pub use db_error::{map_read_error, map_write_error};
 pub use insert_many::InsertMany;
 pub use keyed::{KeyOf, Keyed};
 pub use keys_in::{BindLimit, KeysIn, MAX_KEYS_PER_STATEMENT, keys_per_statement};
 pub use part::KeyPart;
+pub use part_value::PartValue;
 pub use query_dsl::KeyQueryDsl;
 pub use run_async::{
     FindManySelect, FindSelect, InsertRecord, InsertRecords, KeyFilterOf, KeyedAsync, UpdateByKey,

@@ -1,5 +1,6 @@
 //! Values that can be one part of a key: how they print, parse and hash.
 
+use super::PartValue;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -37,8 +38,12 @@ pub trait KeyPart: Clone + Eq + Hash + Ord + Debug + Send + Sync + 'static {
     fn write_text(&self, out: &mut String);
     /// Parses what [`KeyPart::write_text`] wrote; the error says why it is not a value.
     fn parse_text(text: &str) -> Result<Self, String>;
+    /// The part as a plain value, for shard strategies.
+    fn part_value(&self) -> PartValue<'_>;
     /// Appends the canonical bytes that stable hashing reads (see the table above).
-    fn canonical_bytes(&self, out: &mut Vec<u8>);
+    fn canonical_bytes(&self, out: &mut Vec<u8>) {
+        self.part_value().canonical_bytes(out);
+    }
 }
 
 macro_rules! signed_part {
@@ -50,8 +55,8 @@ macro_rules! signed_part {
             fn parse_text(text: &str) -> Result<Self, String> {
                 text.parse().map_err(|e| format!("{e} (expected {})", stringify!($t)))
             }
-            fn canonical_bytes(&self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&i64::from(*self).to_le_bytes());
+            fn part_value(&self) -> PartValue<'_> {
+                PartValue::Int(i64::from(*self))
             }
         }
     )*};
@@ -66,8 +71,8 @@ macro_rules! unsigned_part {
             fn parse_text(text: &str) -> Result<Self, String> {
                 text.parse().map_err(|e| format!("{e} (expected {})", stringify!($t)))
             }
-            fn canonical_bytes(&self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&u64::from(*self).to_le_bytes());
+            fn part_value(&self) -> PartValue<'_> {
+                PartValue::UInt(u64::from(*self))
             }
         }
     )*};
@@ -87,8 +92,8 @@ impl KeyPart for bool {
             _ => Err("expected `true` or `false`".into()),
         }
     }
-    fn canonical_bytes(&self, out: &mut Vec<u8>) {
-        out.push(u8::from(*self));
+    fn part_value(&self) -> PartValue<'_> {
+        PartValue::Bool(*self)
     }
 }
 
@@ -99,8 +104,8 @@ impl KeyPart for String {
     fn parse_text(text: &str) -> Result<Self, String> {
         Ok(text.to_owned())
     }
-    fn canonical_bytes(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.as_bytes());
+    fn part_value(&self) -> PartValue<'_> {
+        PartValue::Text(self)
     }
 }
 
@@ -123,8 +128,8 @@ impl KeyPart for Vec<u8> {
             })
             .collect()
     }
-    fn canonical_bytes(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self);
+    fn part_value(&self) -> PartValue<'_> {
+        PartValue::Bytes(self)
     }
 }
 
@@ -135,8 +140,8 @@ impl KeyPart for uuid::Uuid {
     fn parse_text(text: &str) -> Result<Self, String> {
         uuid::Uuid::parse_str(text).map_err(|e| e.to_string())
     }
-    fn canonical_bytes(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.as_bytes());
+    fn part_value(&self) -> PartValue<'_> {
+        PartValue::Uuid(*self.as_bytes())
     }
 }
 
@@ -151,9 +156,10 @@ impl KeyPart for NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .map_err(|e| format!("{e} (expected YYYY-MM-DD)"))
     }
-    fn canonical_bytes(&self, out: &mut Vec<u8>) {
-        let days = i64::from(chrono::Datelike::num_days_from_ce(self)) - UNIX_EPOCH_DAYS_FROM_CE;
-        out.extend_from_slice(&days.to_le_bytes());
+    fn part_value(&self) -> PartValue<'_> {
+        PartValue::Date(
+            i64::from(chrono::Datelike::num_days_from_ce(self)) - UNIX_EPOCH_DAYS_FROM_CE,
+        )
     }
 }
 
@@ -165,8 +171,8 @@ impl KeyPart for NaiveDateTime {
         NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
             .map_err(|e| format!("{e} (expected YYYY-MM-DDTHH:MM:SS[.fraction])"))
     }
-    fn canonical_bytes(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.and_utc().timestamp_micros().to_le_bytes());
+    fn part_value(&self) -> PartValue<'_> {
+        PartValue::Timestamp(self.and_utc().timestamp_micros())
     }
 }
 
@@ -179,8 +185,8 @@ impl KeyPart for DateTime<Utc> {
             .map(|t| t.with_timezone(&Utc))
             .map_err(|e| format!("{e} (expected RFC 3339)"))
     }
-    fn canonical_bytes(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.timestamp_micros().to_le_bytes());
+    fn part_value(&self) -> PartValue<'_> {
+        PartValue::Timestamp(self.timestamp_micros())
     }
 }
 

@@ -1,12 +1,17 @@
-//! Key-based statement builders on every `grant::table!` table. They return plain Diesel
-//! statements: run them with diesel's or diesel-async's `RunQueryDsl`, or refine them with
-//! further `filter`, `select`, `for_update` calls.
+//! Key-based statement builders on every `grant::table!` table. They return Diesel
+//! statements that also carry their shard route ([`Routed`]): run them with diesel's or
+//! diesel-async's `RunQueryDsl` on one connection, or on [`crate::Sharded`], and refine them
+//! with further `filter`, `select`, `for_update` calls.
 
-use super::{KeyFrom, KeyedTable, KeysIn};
+use super::{KeyFrom, KeysIn};
+use crate::shard::{ByKey, Routed, ShardKeyed};
 use diesel::Expression;
 use diesel::dsl::{Filter, delete, exists, select, update};
 use diesel::query_builder::{AsQuery, IntoUpdateTarget};
 use diesel::query_dsl::methods::FilterDsl;
+
+/// A statement routed by the shard key of table `T`'s key.
+pub type ByKeyOf<T> = ByKey<<T as ShardKeyed>::ShardKey>;
 
 /// `find_key`, `find_keys`, `key_exists`, `update_key` and `delete_key` on a table.
 ///
@@ -30,14 +35,16 @@ use diesel::query_dsl::methods::FilterDsl;
 /// let q = order_items::table.delete_key(order_items::Key::builder().product_id(456).order_id(123));
 /// assert!(debug_query::<Sqlite, _>(&q).to_string().starts_with("DELETE FROM `order_items` WHERE"));
 /// ```
-pub trait KeyQueryDsl: KeyedTable {
+pub trait KeyQueryDsl: ShardKeyed {
     /// `SELECT .. WHERE <key columns> = <key>`.
-    fn find_key<K>(self, key: K) -> Filter<Self, Self::KeyFilter>
+    fn find_key<K>(self, key: K) -> Routed<Filter<Self, Self::KeyFilter>, ByKeyOf<Self>>
     where
         Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
     {
-        self.filter(Self::key_filter(Self::key_from(key)))
+        let key = Self::key_from(key);
+        let route = ByKey(Self::shard_key_of(&key));
+        Routed::new(self.filter(Self::key_filter(key)), route)
     }
 
     /// `SELECT .. WHERE <key> IN (<keys>)` in one statement (see [`KeysIn`] for the SQL of
@@ -53,35 +60,39 @@ pub trait KeyQueryDsl: KeyedTable {
     }
 
     /// `SELECT EXISTS (SELECT .. WHERE <key columns> = <key>)`.
-    fn key_exists<K>(self, key: K) -> select<exists<Filter<Self, Self::KeyFilter>>>
+    fn key_exists<K>(
+        self,
+        key: K,
+    ) -> Routed<select<exists<Filter<Self, Self::KeyFilter>>>, ByKeyOf<Self>>
     where
         Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
         exists<Filter<Self, Self::KeyFilter>>: Expression,
         select<exists<Filter<Self, Self::KeyFilter>>>: AsQuery,
     {
-        diesel::select(diesel::dsl::exists(self.find_key(key)))
+        self.find_key(key)
+            .map(|q| diesel::select(diesel::dsl::exists(q)))
     }
 
     /// `UPDATE .. WHERE <key columns> = <key>`; continue with `.set(..)`.
-    fn update_key<K>(self, key: K) -> update<Filter<Self, Self::KeyFilter>>
+    fn update_key<K>(self, key: K) -> Routed<update<Filter<Self, Self::KeyFilter>>, ByKeyOf<Self>>
     where
         Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
         Filter<Self, Self::KeyFilter>: IntoUpdateTarget,
     {
-        diesel::update(self.find_key(key))
+        self.find_key(key).map(diesel::update)
     }
 
     /// `DELETE .. WHERE <key columns> = <key>`.
-    fn delete_key<K>(self, key: K) -> delete<Filter<Self, Self::KeyFilter>>
+    fn delete_key<K>(self, key: K) -> Routed<delete<Filter<Self, Self::KeyFilter>>, ByKeyOf<Self>>
     where
         Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
         Filter<Self, Self::KeyFilter>: IntoUpdateTarget,
     {
-        diesel::delete(self.find_key(key))
+        self.find_key(key).map(diesel::delete)
     }
 }
 
-impl<T: KeyedTable> KeyQueryDsl for T {}
+impl<T: ShardKeyed> KeyQueryDsl for T {}

@@ -1,8 +1,6 @@
 //! Key operations on any diesel-async connection, with typed errors.
 
-use super::{
-    KeyFrom, KeyOf, KeyQueryDsl, Keyed, KeyedTable, KeysIn, map_read_error, map_write_error,
-};
+use super::{KeyFrom, KeyOf, Keyed, KeyedTable, KeysIn, map_read_error, map_write_error};
 use crate::key::{BindLimit, InsertMany, keys_per_statement};
 use crate::{Error, Result};
 use diesel::associations::HasTable;
@@ -76,7 +74,7 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
         FindSelect<Self, C::Backend>: LoadQuery<'static, C, Self> + Send + 'static,
     {
         let query = Self::Table::default()
-            .find_key(key)
+            .filter(Self::Table::key_filter(Self::Table::key_from(key)))
             .select(Self::as_select());
         async move {
             query
@@ -132,7 +130,9 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
         select<exists<Filter<Self::Table, KeyFilterOf<Self>>>>:
             LoadQuery<'static, C, bool> + Send + 'static,
     {
-        let query = Self::Table::default().key_exists(key);
+        let query = diesel::select(exists(
+            Self::Table::default().filter(Self::Table::key_filter(Self::Table::key_from(key))),
+        ));
         async move {
             query
                 .get_result(conn)
@@ -229,7 +229,9 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
         Filter<Self::Table, KeyFilterOf<Self>>: IntoUpdateTarget,
         delete<Filter<Self::Table, KeyFilterOf<Self>>>: ExecuteDsl<C> + Send + 'static,
     {
-        let statement = Self::Table::default().delete_key(key);
+        let statement = diesel::delete(
+            Self::Table::default().filter(Self::Table::key_filter(Self::Table::key_from(key))),
+        );
         async move {
             statement
                 .execute(conn)

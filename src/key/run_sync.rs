@@ -5,7 +5,7 @@ use super::run_async::{
     FindManySelect, FindSelect, InsertRecord, InsertRecords, KeyFilterOf, UpdateByKey,
 };
 use super::run_async::{in_key_order, unique_keys};
-use super::{BindLimit, KeyFrom, KeyQueryDsl, Keyed, KeyedTable, KeysIn, keys_per_statement};
+use super::{BindLimit, KeyFrom, Keyed, KeyedTable, KeysIn, keys_per_statement};
 use super::{map_read_error, map_write_error};
 use crate::{Error, Result};
 use diesel::associations::HasTable;
@@ -48,7 +48,7 @@ pub trait KeyedSync: Keyed + Sized + 'static {
         FindSelect<Self, C::Backend>: LoadQuery<'static, C, Self>,
     {
         Self::Table::default()
-            .find_key(key)
+            .filter(Self::Table::key_filter(Self::Table::key_from(key)))
             .select(Self::as_select())
             .get_result(conn)
             .optional()
@@ -91,10 +91,11 @@ pub trait KeyedSync: Keyed + Sized + 'static {
         select<exists<Filter<Self::Table, KeyFilterOf<Self>>>>: diesel::query_builder::AsQuery,
         select<exists<Filter<Self::Table, KeyFilterOf<Self>>>>: LoadQuery<'static, C, bool>,
     {
-        Self::Table::default()
-            .key_exists(key)
-            .get_result(conn)
-            .map_err(|e| map_read_error(<Self::Table as KeyedTable>::NAME, e))
+        diesel::select(exists(
+            Self::Table::default().filter(Self::Table::key_filter(Self::Table::key_from(key))),
+        ))
+        .get_result(conn)
+        .map_err(|e| map_read_error(<Self::Table as KeyedTable>::NAME, e))
     }
 
     /// The records with these keys, in the order of `keys` (see [`crate::KeyedAsync::find_many`]).
@@ -161,11 +162,12 @@ pub trait KeyedSync: Keyed + Sized + 'static {
         Filter<Self::Table, KeyFilterOf<Self>>: IntoUpdateTarget,
         delete<Filter<Self::Table, KeyFilterOf<Self>>>: ExecuteDsl<C>,
     {
-        Self::Table::default()
-            .delete_key(key)
-            .execute(conn)
-            .map(|n| n > 0)
-            .map_err(|e| map_write_error(<Self::Table as KeyedTable>::NAME, None, e))
+        diesel::delete(
+            Self::Table::default().filter(Self::Table::key_filter(Self::Table::key_from(key))),
+        )
+        .execute(conn)
+        .map(|n| n > 0)
+        .map_err(|e| map_write_error(<Self::Table as KeyedTable>::NAME, None, e))
     }
 
     /// Inserts this record; a row with the same key gives [`Error::DuplicateKey`].

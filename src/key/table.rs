@@ -1,6 +1,6 @@
 //! Tables with a key, their key type, and what may be used as a full key.
 
-use super::{KeyBytes, KeyParseError, KeyReader, KeyWriter};
+use super::{KeyParseError, KeyReader, KeyWriter};
 use diesel::backend::Backend;
 use diesel::query_builder::AstPass;
 use diesel::sql_types::Bool;
@@ -36,6 +36,8 @@ pub trait KeyedTable: Table + Copy + Default + Send + Sync + 'static {
     const NAME: &'static str;
     /// The key columns' names, in key order.
     const KEY_COLUMNS: &'static [&'static str];
+    /// The number of columns of the table (sizes batch inserts under bind limits).
+    const COLUMN_COUNT: usize;
     /// The key columns.
     fn key_columns() -> Self::KeyColumns;
     /// The filter that selects the row with this key.
@@ -71,8 +73,6 @@ pub trait CompositeKey:
     fn write_parts(&self, out: &mut KeyWriter<'_>);
     /// Reads each part (see [`KeyReader`]).
     fn read_parts(input: &mut KeyReader<'_>) -> Result<Self, KeyParseError>;
-    /// Appends the canonical bytes of every part (see [`KeyBytes`]).
-    fn write_canonical(&self, out: &mut KeyBytes);
 }
 
 /// A value that is a full key of table `T`: the table's `Key`, `&Key`, a complete

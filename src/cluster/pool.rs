@@ -1,0 +1,115 @@
+//! Connection pools: one bb8 pool of diesel-async connections per node.
+
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, PoolError};
+use std::time::Duration;
+
+/// A bb8 pool of connections `C` (the manager comes from [`ShardConnection`]).
+pub type Pool<C> = bb8::Pool<<C as ShardConnection>::Manager>;
+/// A connection checked out of a [`Pool`]; it dereferences to `C`.
+pub type PooledConnection<'a, C> = bb8::PooledConnection<'a, <C as ShardConnection>::Manager>;
+
+/// Settings of every pool grant opens. Defaults (and why):
+///
+/// | setting | default | |
+/// |---|---|---|
+/// | `max_size` | 10 | bb8's default |
+/// | `min_idle` | none | connections open on first use, so a shard that is down at start-up does not stop the application |
+/// | `connection_timeout` | 5 s | how long a statement waits for a connection before [`crate::Error::PoolTimeout`] (bb8 waits 30 s) |
+/// | `idle_timeout` | 10 min | bb8's default |
+/// | `max_lifetime` | 30 min | bb8's default |
+/// | `test_on_check_out` | false | a `SELECT 1` per checkout would double the round trips of every point lookup; broken connections are dropped when a statement fails on them |
+///
+/// ```
+/// use std::time::Duration;
+/// let config = grant::PoolConfig { max_size: 32, ..grant::PoolConfig::default() };
+/// assert_eq!(config.connection_timeout, Duration::from_secs(5));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Most connections the pool keeps open.
+    pub max_size: u32,
+    /// Idle connections the pool keeps ready.
+    pub min_idle: Option<u32>,
+    /// How long to wait for a connection.
+    pub connection_timeout: Duration,
+    /// Idle connections are closed after this.
+    pub idle_timeout: Option<Duration>,
+    /// Connections are closed after this age.
+    pub max_lifetime: Option<Duration>,
+    /// Whether to check a connection with a query each time it is checked out.
+    pub test_on_check_out: bool,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            max_size: 10,
+            min_idle: None,
+            connection_timeout: Duration::from_secs(5),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+            test_on_check_out: false,
+        }
+    }
+}
+
+impl PoolConfig {
+    /// A pool of connections to `url` with these settings (opened lazily).
+    pub fn build<C: ShardConnection>(&self, url: &str) -> Pool<C> {
+        bb8::Pool::builder()
+            .max_size(self.max_size.max(1))
+            .min_idle(self.min_idle)
+            .connection_timeout(self.connection_timeout)
+            .idle_timeout(self.idle_timeout)
+            .max_lifetime(self.max_lifetime)
+            .test_on_check_out(self.test_on_check_out)
+            .build_unchecked(C::manager(url))
+    }
+}
+
+/// A diesel-async connection type that grant can pool and shard: `AsyncPgConnection`,
+/// `AsyncMysqlConnection` and [`crate::sqlite::AsyncSqliteConnection`] (whose connections get
+/// [`crate::sqlite::CONNECTION_PRAGMAS`]).
+///
+/// ```
+/// use grant::ShardConnection;
+/// assert_eq!(<grant::sqlite::AsyncSqliteConnection as ShardConnection>::BACKEND, "sqlite");
+/// ```
+pub trait ShardConnection: diesel_async::AsyncConnection + Send + 'static {
+    /// The pool's connection manager.
+    type Manager: bb8::ManageConnection<Connection = Self, Error = PoolError>;
+    /// The backend's name, for logs.
+    const BACKEND: &'static str;
+    /// The manager that opens connections to `url`.
+    fn manager(url: &str) -> Self::Manager;
+}
+
+#[cfg(feature = "postgres")]
+impl ShardConnection for diesel_async::AsyncPgConnection {
+    type Manager = AsyncDieselConnectionManager<Self>;
+    const BACKEND: &'static str = "postgres";
+    fn manager(url: &str) -> Self::Manager {
+        AsyncDieselConnectionManager::new(url)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl ShardConnection for diesel_async::AsyncMysqlConnection {
+    type Manager = AsyncDieselConnectionManager<Self>;
+    const BACKEND: &'static str = "mysql";
+    fn manager(url: &str) -> Self::Manager {
+        AsyncDieselConnectionManager::new(url)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl ShardConnection for crate::sqlite::AsyncSqliteConnection {
+    type Manager = AsyncDieselConnectionManager<Self>;
+    const BACKEND: &'static str = "sqlite";
+    fn manager(url: &str) -> Self::Manager {
+        use diesel_async::pooled_connection::ManagerConfig;
+        let mut config = ManagerConfig::default();
+        config.custom_setup = Box::new(|url| Box::pin(crate::sqlite::establish(url)));
+        AsyncDieselConnectionManager::new_with_config(url, config)
+    }
+}

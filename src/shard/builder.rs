@@ -1,0 +1,144 @@
+//! Building a `Sharded` from code.
+
+use super::{Routing, ShardStrategy};
+use crate::cluster::{Cluster, PoolConfig, ShardConnection};
+use crate::config::ConfigError;
+use crate::key::KeyedTable;
+use crate::{Result, Sharded};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Builds a [`Sharded`]: shards (name and URL, in order: the first is `ShardId(0)`), pool
+/// settings, a default strategy and per-table strategies. `build` validates the topology:
+/// at least one shard, unique names, and strategies that only name existing shards.
+///
+/// ```
+/// use grant::shard::{Hash, Lookup};
+/// use grant::sqlite::AsyncSqliteConnection;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # grant::table! { region_data (country_code, region_id) { country_code -> Text, region_id -> Integer, } }
+/// let shards = grant::Sharded::<AsyncSqliteConnection>::builder()
+///     .pool(grant::PoolConfig { max_size: 4, ..Default::default() })
+///     .shard("eu", "/tmp/eu.db")
+///     .shard("us", "/tmp/us.db")
+///     .strategy(Hash::new(2)?)
+///     .table_strategy::<region_data::table>(Lookup::new(vec![("US".into(), grant::ShardId(1))], Some(grant::ShardId(0)))?)
+///     .build()?;
+/// assert_eq!(shards.shard_names(), ["eu", "us"]);
+/// # Ok(())
+/// # }
+/// ```
+pub struct ShardedBuilder<C: ShardConnection> {
+    pool: PoolConfig,
+    shards: Vec<(String, String, Option<PoolConfig>)>,
+    default: Option<Arc<dyn ShardStrategy>>,
+    tables: HashMap<String, Arc<dyn ShardStrategy>>,
+    _connection: std::marker::PhantomData<fn() -> C>,
+}
+
+impl<C: ShardConnection> ShardedBuilder<C> {
+    pub(crate) fn new() -> Self {
+        ShardedBuilder {
+            pool: PoolConfig::default(),
+            shards: Vec::new(),
+            default: None,
+            tables: HashMap::new(),
+            _connection: std::marker::PhantomData,
+        }
+    }
+
+    /// Pool settings for every shard (see [`PoolConfig`] for the defaults).
+    pub fn pool(mut self, config: PoolConfig) -> Self {
+        self.pool = config;
+        self
+    }
+
+    /// Adds the next shard: `ShardId(n)` for the n-th call.
+    pub fn shard(mut self, name: impl Into<String>, url: impl Into<String>) -> Self {
+        self.shards.push((name.into(), url.into(), None));
+        self
+    }
+
+    /// Adds the next shard with pool settings of its own.
+    pub fn shard_with_pool(
+        mut self,
+        name: impl Into<String>,
+        url: impl Into<String>,
+        pool: PoolConfig,
+    ) -> Self {
+        self.shards.push((name.into(), url.into(), Some(pool)));
+        self
+    }
+
+    /// The strategy of every table without one of its own.
+    pub fn strategy(mut self, strategy: impl ShardStrategy) -> Self {
+        self.default = Some(Arc::new(strategy));
+        self
+    }
+
+    /// The strategy of every table without one of its own, shared.
+    pub fn strategy_arc(mut self, strategy: Arc<dyn ShardStrategy>) -> Self {
+        self.default = Some(strategy);
+        self
+    }
+
+    /// The strategy of table `T`.
+    pub fn table_strategy<T: KeyedTable>(self, strategy: impl ShardStrategy) -> Self {
+        self.table_strategy_named(T::NAME, Arc::new(strategy))
+    }
+
+    /// The strategy of the table with this SQL name.
+    pub fn table_strategy_named(
+        mut self,
+        table: impl Into<String>,
+        strategy: Arc<dyn ShardStrategy>,
+    ) -> Self {
+        self.tables.insert(table.into(), strategy);
+        self
+    }
+
+    /// Validates the topology and sets up the pools (connections open on first use). Call it
+    /// inside a tokio runtime: the pools run background tasks.
+    pub fn build(self) -> Result<Sharded<C>> {
+        if self.shards.is_empty() {
+            return Err(ConfigError::NoShards.into());
+        }
+        let mut names: Vec<Arc<str>> = Vec::with_capacity(self.shards.len());
+        for (name, _, _) in &self.shards {
+            if names.iter().any(|n| n.as_ref() == name) {
+                return Err(ConfigError::DuplicateShard { name: name.clone() }.into());
+            }
+            names.push(Arc::from(name.as_str()));
+        }
+        let strategies = self
+            .default
+            .iter()
+            .map(|s| ("(default)".to_owned(), s))
+            .chain(self.tables.iter().map(|(t, s)| (t.clone(), s)));
+        for (table, strategy) in strategies {
+            if let Some(bad) = strategy
+                .shards()
+                .into_iter()
+                .find(|s| s.index() >= names.len())
+            {
+                return Err(ConfigError::StrategyShardOutOfRange {
+                    table,
+                    strategy: strategy.name(),
+                    shard: bad.0,
+                    shards: names.len(),
+                }
+                .into());
+            }
+        }
+        let clusters = self
+            .shards
+            .iter()
+            .map(|(name, url, pool)| Cluster::new(name, url, pool.as_ref().unwrap_or(&self.pool)))
+            .collect();
+        Ok(Sharded::from_parts(
+            clusters,
+            Routing::new(names, self.default, self.tables),
+        ))
+    }
+}

@@ -1,0 +1,164 @@
+//! How each kind of route runs a statement: on the one shard it names, or on all of them.
+
+use super::{AllShards, ByKey, OnShard, PerShard, RouteKey, Routed, Routing, ShardId, ShardResult};
+use crate::Result;
+use futures_util::future::try_join_all;
+use std::future::Future;
+
+/// Where a route sends its statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// One shard.
+    One(ShardId),
+    /// Every shard.
+    All,
+}
+
+/// A route kind ([`ByKey`], [`OnShard`], [`AllShards`]): where a statement runs and what
+/// shape its result takes (`T` for one shard, [`PerShard<T>`] for all).
+///
+/// ```
+/// use grant::shard::{AllShards, Route};
+/// // `AllShards` returns one result per shard.
+/// fn per_shard<Q: Clone + Send>(_: impl Route<Q, Output<Vec<i32>> = grant::shard::PerShard<Vec<i32>>>) {}
+/// per_shard::<()>(AllShards);
+/// ```
+pub trait Route<Q>: Send + Sized {
+    /// The result of running on this route, given each shard's result `T`.
+    type Output<T: Send>: Send;
+
+    /// Where the statement goes.
+    fn target(&self, routing: &Routing) -> Result<Target>;
+
+    /// The table the route is about, when it knows (for spans and errors).
+    fn table(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Runs `query` through `run` on the shards of this route.
+    fn dispatch<T, F, Fut>(
+        self,
+        query: Q,
+        routing: &Routing,
+        run: F,
+    ) -> impl Future<Output = Result<Self::Output<T>>> + Send
+    where
+        T: Send,
+        Q: Send,
+        F: Fn(ShardId, Q) -> Fut + Send + Sync,
+        Fut: Future<Output = Result<T>> + Send;
+}
+
+impl<Q, K: RouteKey> Route<Q> for ByKey<K> {
+    type Output<T: Send> = T;
+
+    fn target(&self, routing: &Routing) -> Result<Target> {
+        routing.shard_for_key(&self.0).map(Target::One)
+    }
+
+    fn table(&self) -> Option<&'static str> {
+        Some(K::TABLE)
+    }
+
+    fn dispatch<T, F, Fut>(
+        self,
+        query: Q,
+        routing: &Routing,
+        run: F,
+    ) -> impl Future<Output = Result<T>> + Send
+    where
+        T: Send,
+        Q: Send,
+        F: Fn(ShardId, Q) -> Fut + Send + Sync,
+        Fut: Future<Output = Result<T>> + Send,
+    {
+        let shard = routing.shard_for_key(&self.0);
+        async move { run(shard?, query).await }
+    }
+}
+
+impl<Q> Route<Q> for OnShard {
+    type Output<T: Send> = T;
+
+    fn target(&self, routing: &Routing) -> Result<Target> {
+        routing.resolve(&self.0).map(Target::One)
+    }
+
+    fn dispatch<T, F, Fut>(
+        self,
+        query: Q,
+        routing: &Routing,
+        run: F,
+    ) -> impl Future<Output = Result<T>> + Send
+    where
+        T: Send,
+        Q: Send,
+        F: Fn(ShardId, Q) -> Fut + Send + Sync,
+        Fut: Future<Output = Result<T>> + Send,
+    {
+        let shard = routing.resolve(&self.0);
+        async move { run(shard?, query).await }
+    }
+}
+
+impl<Q: Clone> Route<Q> for AllShards {
+    type Output<T: Send> = PerShard<T>;
+
+    fn target(&self, _routing: &Routing) -> Result<Target> {
+        Ok(Target::All)
+    }
+
+    fn dispatch<T, F, Fut>(
+        self,
+        query: Q,
+        routing: &Routing,
+        run: F,
+    ) -> impl Future<Output = Result<PerShard<T>>> + Send
+    where
+        T: Send,
+        Q: Send,
+        F: Fn(ShardId, Q) -> Fut + Send + Sync,
+        Fut: Future<Output = Result<T>> + Send,
+    {
+        let shards: Vec<(ShardId, std::sync::Arc<str>)> = routing
+            .all()
+            .map(|s| (s, routing.name(s).clone()))
+            .collect();
+        async move {
+            // Every shard at once; the first failure (which names its shard) wins.
+            let runs = shards.iter().map(|(shard, _)| run(*shard, query.clone()));
+            let values = try_join_all(runs).await?;
+            Ok(PerShard::new(
+                shards
+                    .into_iter()
+                    .zip(values)
+                    .map(|((shard, name), value)| ShardResult { shard, name, value })
+                    .collect(),
+            ))
+        }
+    }
+}
+
+/// A statement with a route: what [`crate::Sharded`] runs. Only [`Routed`] statements are;
+/// a bare Diesel statement does not compile, with a message that says how to route it.
+#[diagnostic::on_unimplemented(
+    message = "this statement names no shard, so `Sharded` cannot run it",
+    label = "not routed to a shard",
+    note = "route it: build it with `table.find_key(key)` (or `key_exists`, `update_key`, `delete_key`), or add `.for_shard_key(key)`, `.on_shard(shard)` or `.on_all_shards()` (from `grant::prelude::*`)"
+)]
+pub trait RoutedStatement: Send {
+    /// The statement.
+    type Query: Send;
+    /// Its route.
+    type Route: Route<Self::Query>;
+    /// Both.
+    fn into_parts(self) -> (Self::Query, Self::Route);
+}
+
+impl<Q: Send, R: Route<Q>> RoutedStatement for Routed<Q, R> {
+    type Query = Q;
+    type Route = R;
+    fn into_parts(self) -> (Q, R) {
+        Routed::into_parts(self)
+    }
+}

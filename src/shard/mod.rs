@@ -1,0 +1,35 @@
+//! Sharding: strategies that map a shard key to a shard, statements that carry their shard
+//! key, and [`crate::Sharded`], which runs them on the right shard's pool.
+
+mod builder;
+mod dispatch;
+mod forward;
+mod id;
+mod immutable;
+pub mod operation;
+mod per_shard;
+mod records;
+mod route_key;
+mod routed;
+mod routing;
+mod shard_key;
+mod sharded;
+pub mod strategy;
+mod transaction;
+mod update_set;
+
+pub use builder::ShardedBuilder;
+pub use dispatch::{Route, RoutedStatement, Target};
+pub use id::ShardId;
+pub use immutable::set_shard_key_column;
+pub use per_shard::{PerShard, ShardResult};
+pub use route_key::{RouteKey, ShardKeyed};
+pub use routed::{AllShards, ByKey, OnShard, RouteDsl, Routed, ShardRef};
+pub use routing::Routing;
+pub use shard_key::{MAX_SHARD_KEY_PARTS, ShardValues};
+pub use sharded::{Output, Sharded};
+pub use strategy::{
+    Buckets, Hash, JumpHash, KeyRange, Lookup, LookupValue, Modulo, MultiColumn, Range, RangeBound,
+    RangeEntry, RouteError, ShardStrategy, StrategyError, TimeRange, jump_consistent_hash,
+};
+pub use transaction::ShardTx;

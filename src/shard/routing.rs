@@ -1,0 +1,108 @@
+//! The routing table of a topology: shard names, the default strategy and per-table ones.
+
+use super::{RouteKey, ShardId, ShardRef, ShardStrategy};
+use crate::Error;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Shard names and strategies; resolves keys and shard references to shard ids. Built and
+/// validated by [`crate::ShardedBuilder`]: every strategy returns only shards that exist.
+#[derive(Debug, Clone)]
+pub struct Routing {
+    names: Vec<Arc<str>>,
+    unknown: Arc<str>,
+    default: Option<Arc<dyn ShardStrategy>>,
+    tables: HashMap<String, Arc<dyn ShardStrategy>>,
+}
+
+impl Routing {
+    pub(crate) fn new(
+        names: Vec<Arc<str>>,
+        default: Option<Arc<dyn ShardStrategy>>,
+        tables: HashMap<String, Arc<dyn ShardStrategy>>,
+    ) -> Self {
+        Routing {
+            names,
+            unknown: Arc::from("?"),
+            default,
+            tables,
+        }
+    }
+
+    /// The strategy that routes `table`.
+    pub fn strategy_for(&self, table: &'static str) -> Result<&Arc<dyn ShardStrategy>, Error> {
+        if !self.tables.is_empty() {
+            if let Some(s) = self.tables.get(table) {
+                return Ok(s);
+            }
+        }
+        self.default.as_ref().ok_or(Error::NoStrategy { table })
+    }
+
+    /// The shard that holds `key`.
+    pub fn shard_for_key<K: RouteKey>(&self, key: &K) -> Result<ShardId, Error> {
+        let strategy = self.strategy_for(K::TABLE)?;
+        let shard =
+            strategy
+                .shard_for(&key.shard_values())
+                .map_err(|source| Error::KeyNotRoutable {
+                    table: K::TABLE,
+                    source,
+                })?;
+        self.check(shard)
+    }
+
+    /// The id of a shard named by id or name.
+    pub fn resolve(&self, shard: &ShardRef) -> Result<ShardId, Error> {
+        match shard {
+            ShardRef::Id(id) => self.check(*id),
+            ShardRef::Name(name) => self
+                .names
+                .iter()
+                .position(|n| n.as_ref() == name)
+                .map(|i| ShardId(i as u32))
+                .ok_or_else(|| self.unknown(shard.to_string())),
+        }
+    }
+
+    fn check(&self, shard: ShardId) -> Result<ShardId, Error> {
+        if shard.index() < self.names.len() {
+            Ok(shard)
+        } else {
+            Err(self.unknown(shard.to_string()))
+        }
+    }
+
+    fn unknown(&self, shard: String) -> Error {
+        Error::UnknownShard {
+            shard,
+            known: self
+                .names
+                .iter()
+                .map(|n| n.as_ref())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// Every shard, in topology order.
+    pub fn all(&self) -> impl ExactSizeIterator<Item = ShardId> + '_ {
+        (0..self.names.len()).map(|i| ShardId(i as u32))
+    }
+
+    /// The number of shards.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether there are no shards (never, once built).
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The name of a shard.
+    pub fn name(&self, shard: ShardId) -> &Arc<str> {
+        // Ids come from `check`/`all`, so they index `names`.
+        self.names.get(shard.index()).unwrap_or(&self.unknown)
+    }
+}

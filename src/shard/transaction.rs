@@ -1,0 +1,169 @@
+//! Transactions on one shard, chosen by key.
+
+use super::operation::{Execute, First, GetResult, Load, Operation};
+use super::sharded::statement_error;
+use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, Sharded, Target};
+use crate::cluster::ShardConnection;
+use crate::{Error, Result};
+use diesel_async::AsyncConnection;
+use std::future::Future;
+use std::sync::Arc;
+
+/// An async closure taking `A`, whose future can be named (and so required to be `Send`):
+/// `F: for<'r> AsyncFunc<&'r mut X, R, Fut: Send>`. The same device diesel-async uses for
+/// its transactions.
+pub trait AsyncFunc<A, R>:
+    AsyncFnOnce(A) -> R + FnOnce(A) -> <Self as AsyncFunc<A, R>>::Fut
+{
+    /// The closure's future.
+    type Fut: Future<Output = R>;
+}
+
+impl<F, A, Fut, R> AsyncFunc<A, R> for F
+where
+    F: AsyncFnOnce(A) -> R + FnOnce(A) -> Fut,
+    Fut: Future<Output = R>,
+{
+    type Fut = Fut;
+}
+
+/// A transaction on one shard. Its methods run routed statements and refuse, with
+/// [`Error::CrossShardInTransaction`], any statement routed to another shard (or to all
+/// shards): a single-shard transaction can only be atomic on its own shard.
+///
+/// Guarantee: everything run through it commits or rolls back together; the transaction
+/// rolls back when the closure returns an error (including the cross-shard refusal).
+pub struct ShardTx<'r, C: ShardConnection> {
+    conn: &'r mut C,
+    shard: ShardId,
+    name: Arc<str>,
+    routing: &'r Routing,
+}
+
+impl<'r, C: ShardConnection> ShardTx<'r, C> {
+    /// The shard of the transaction.
+    pub fn shard(&self) -> ShardId {
+        self.shard
+    }
+
+    /// The shard's name.
+    pub fn shard_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The connection, for statements that are not routed (they run inside this
+    /// transaction, on this shard; nothing checks where they belong).
+    pub fn connection(&mut self) -> &mut C {
+        self.conn
+    }
+
+    fn check<Q, R: Route<Q>>(&self, route: &R) -> Result<()> {
+        match route.target(self.routing)? {
+            Target::One(shard) if shard == self.shard => Ok(()),
+            Target::One(other) => Err(Error::CrossShardInTransaction {
+                transaction_shard: self.name.to_string(),
+                statement_route: format!("shard `{}`", self.routing.name(other)),
+            }),
+            Target::All => Err(Error::CrossShardInTransaction {
+                transaction_shard: self.name.to_string(),
+                statement_route: "every shard".into(),
+            }),
+        }
+    }
+
+    async fn run<S, O>(&mut self, statement: S, op: O) -> Result<O::Output>
+    where
+        S: RoutedStatement,
+        O: Operation<C, S::Query>,
+    {
+        let (query, route) = statement.into_parts();
+        self.check(&route)?;
+        let table = route.table();
+        op.run(query, self.conn)
+            .await
+            .map_err(|e| statement_error(&self.name, table, e))
+    }
+
+    /// All rows of a routed select on this shard.
+    pub async fn load<S, U>(&mut self, statement: S) -> Result<Vec<U>>
+    where
+        S: RoutedStatement,
+        Load<U>: Operation<C, S::Query, Output = Vec<U>>,
+    {
+        self.run(statement, Load::new()).await
+    }
+
+    /// Exactly one row.
+    pub async fn get_result<S, U>(&mut self, statement: S) -> Result<U>
+    where
+        S: RoutedStatement,
+        GetResult<U>: Operation<C, S::Query, Output = U>,
+    {
+        self.run(statement, GetResult::new()).await
+    }
+
+    /// The first row.
+    pub async fn first<S, U>(&mut self, statement: S) -> Result<U>
+    where
+        S: RoutedStatement,
+        First<U>: Operation<C, S::Query, Output = U>,
+    {
+        self.run(statement, First::new()).await
+    }
+
+    /// The affected rows of an insert, update or delete.
+    pub async fn execute<S>(&mut self, statement: S) -> Result<usize>
+    where
+        S: RoutedStatement,
+        Execute: Operation<C, S::Query, Output = usize>,
+    {
+        self.run(statement, Execute).await
+    }
+}
+
+impl<C: ShardConnection> Sharded<C> {
+    /// Runs `f` in a transaction on the shard that holds `key`; commits when `f` returns
+    /// `Ok`, rolls back on `Err`. Inside, statements routed to another shard are refused.
+    ///
+    /// The closure takes the transaction by value (`async |mut tx| { .. }`).
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
+    /// use grant::prelude::*;
+    /// # #[tokio::main]
+    /// # async fn main() -> grant::Result<()> {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// let key = order_items::ShardKey { order_id: 1 };
+    /// shards.transaction(&key, async |mut tx| {
+    ///     let item = OrderItem { order_id: 1, product_id: 1, quantity: 1 };
+    ///     tx.execute(diesel::insert_into(order_items::table).values(&item).for_shard_key(item.key())).await?;
+    ///     tx.execute(order_items::table.update_key((1, 1)).set(order_items::quantity.eq(2))).await?;
+    ///     Ok(())
+    /// }).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn transaction<'a, K, T, F>(&'a self, key: &K, f: F) -> Result<T>
+    where
+        K: RouteKey,
+        T: Send + 'a,
+        F: for<'r> AsyncFunc<ShardTx<'r, C>, Result<T>, Fut: Send> + Send + 'a,
+    {
+        let routing = self.routing();
+        let shard = routing.shard_for_key(key)?;
+        let cluster = self.cluster(shard)?;
+        let name = cluster.name().clone();
+        let mut conn = cluster.primary().await?;
+        let span = tracing::debug_span!("grant.transaction", shard = %name, table = K::TABLE);
+        let run = AsyncConnection::transaction::<T, Error, _>(&mut *conn, async move |c| {
+            f(ShardTx {
+                conn: c,
+                shard,
+                name,
+                routing,
+            })
+            .await
+        });
+        tracing::Instrument::instrument(run, span).await
+    }
+}
