@@ -112,6 +112,9 @@ pub enum Error {
         /// The shard-key column the update sets.
         column: &'static str,
     },
+    /// A migration failed (names the database and the migration).
+    #[error(transparent)]
+    Migration(crate::migrate::MigrationError),
     /// The topology (code or TOML) is invalid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),

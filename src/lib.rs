@@ -50,6 +50,7 @@ pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod key;
+pub mod migrate;
 mod portable_uuid;
 pub mod shard;
 pub mod sql_types;
@@ -57,6 +58,7 @@ pub mod sql_types;
 pub mod sqlite;
 
 pub use cluster::{PoolConfig, ShardConnection};
+pub use config::Topology;
 pub use error::OptionalExt;
 pub use error::{Error, Result};
 pub use key::{KeyParseError, KeyQueryDsl, Keyed, KeyedAsync};

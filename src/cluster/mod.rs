@@ -16,6 +16,7 @@ use std::sync::Arc;
 /// reached.
 pub struct Cluster<C: ShardConnection> {
     name: Arc<str>,
+    url: String,
     primary: Pool<C>,
     timeout: std::time::Duration,
 }
@@ -25,6 +26,7 @@ impl<C: ShardConnection> Cluster<C> {
     pub fn new(name: &str, url: &str, config: &PoolConfig) -> Self {
         Cluster {
             name: Arc::from(name),
+            url: url.to_owned(),
             primary: config.build::<C>(url),
             timeout: config.connection_timeout,
         }
@@ -33,6 +35,11 @@ impl<C: ShardConnection> Cluster<C> {
     /// The shard's name.
     pub fn name(&self) -> &Arc<str> {
         &self.name
+    }
+
+    /// The primary's URL (it may hold a password: do not log it).
+    pub fn primary_url(&self) -> &str {
+        &self.url
     }
 
     /// A connection to the primary.

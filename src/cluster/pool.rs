@@ -82,6 +82,10 @@ pub trait ShardConnection: diesel_async::AsyncConnection + Send + 'static {
     const BACKEND: &'static str;
     /// The manager that opens connections to `url`.
     fn manager(url: &str) -> Self::Manager;
+    /// One connection to `url`, outside any pool (set up like pooled ones).
+    fn connect(
+        url: &str,
+    ) -> impl std::future::Future<Output = diesel::ConnectionResult<Self>> + Send;
 }
 
 #[cfg(feature = "postgres")]
@@ -91,6 +95,11 @@ impl ShardConnection for diesel_async::AsyncPgConnection {
     fn manager(url: &str) -> Self::Manager {
         AsyncDieselConnectionManager::new(url)
     }
+    fn connect(
+        url: &str,
+    ) -> impl std::future::Future<Output = diesel::ConnectionResult<Self>> + Send {
+        <Self as diesel_async::AsyncConnection>::establish(url)
+    }
 }
 
 #[cfg(feature = "mysql")]
@@ -99,6 +108,11 @@ impl ShardConnection for diesel_async::AsyncMysqlConnection {
     const BACKEND: &'static str = "mysql";
     fn manager(url: &str) -> Self::Manager {
         AsyncDieselConnectionManager::new(url)
+    }
+    fn connect(
+        url: &str,
+    ) -> impl std::future::Future<Output = diesel::ConnectionResult<Self>> + Send {
+        <Self as diesel_async::AsyncConnection>::establish(url)
     }
 }
 
@@ -111,5 +125,10 @@ impl ShardConnection for crate::sqlite::AsyncSqliteConnection {
         let mut config = ManagerConfig::default();
         config.custom_setup = Box::new(|url| Box::pin(crate::sqlite::establish(url)));
         AsyncDieselConnectionManager::new_with_config(url, config)
+    }
+    fn connect(
+        url: &str,
+    ) -> impl std::future::Future<Output = diesel::ConnectionResult<Self>> + Send {
+        crate::sqlite::establish(url)
     }
 }

@@ -46,7 +46,9 @@ pub use keyed::{KeyOf, Keyed};
 pub use keys_in::{BindLimit, KeysIn, MAX_KEYS_PER_STATEMENT, keys_per_statement};
 pub use part::KeyPart;
 pub use part_value::PartValue;
-pub use query_dsl::KeyQueryDsl;
+pub use query_dsl::{
+    ByKeyOf, DeleteByKey, ExistsByKey, FindByKey, KeyQueryDsl, UpdateByKeyStatement,
+};
 pub use run_async::{
     FindManySelect, FindSelect, InsertRecord, InsertRecords, KeyFilterOf, KeyedAsync, UpdateByKey,
 };

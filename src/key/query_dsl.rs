@@ -3,7 +3,7 @@
 //! diesel-async's `RunQueryDsl` on one connection, or on [`crate::Sharded`], and refine them
 //! with further `filter`, `select`, `for_update` calls.
 
-use super::{KeyFrom, KeysIn};
+use super::{KeyFrom, KeyedTable, KeysIn};
 use crate::shard::{ByKey, Routed, ShardKeyed};
 use diesel::Expression;
 use diesel::dsl::{Filter, delete, exists, select, update};
@@ -12,6 +12,16 @@ use diesel::query_dsl::methods::FilterDsl;
 
 /// A statement routed by the shard key of table `T`'s key.
 pub type ByKeyOf<T> = ByKey<<T as ShardKeyed>::ShardKey>;
+/// What [`KeyQueryDsl::find_key`] returns.
+pub type FindByKey<T> = Routed<Filter<T, <T as KeyedTable>::KeyFilter>, ByKeyOf<T>>;
+/// What [`KeyQueryDsl::key_exists`] returns.
+pub type ExistsByKey<T> =
+    Routed<select<exists<Filter<T, <T as KeyedTable>::KeyFilter>>>, ByKeyOf<T>>;
+/// What [`KeyQueryDsl::update_key`] returns.
+pub type UpdateByKeyStatement<T> =
+    Routed<update<Filter<T, <T as KeyedTable>::KeyFilter>>, ByKeyOf<T>>;
+/// What [`KeyQueryDsl::delete_key`] returns.
+pub type DeleteByKey<T> = Routed<delete<Filter<T, <T as KeyedTable>::KeyFilter>>, ByKeyOf<T>>;
 
 /// `find_key`, `find_keys`, `key_exists`, `update_key` and `delete_key` on a table.
 ///
@@ -37,7 +47,7 @@ pub type ByKeyOf<T> = ByKey<<T as ShardKeyed>::ShardKey>;
 /// ```
 pub trait KeyQueryDsl: ShardKeyed {
     /// `SELECT .. WHERE <key columns> = <key>`.
-    fn find_key<K>(self, key: K) -> Routed<Filter<Self, Self::KeyFilter>, ByKeyOf<Self>>
+    fn find_key<K>(self, key: K) -> FindByKey<Self>
     where
         Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
@@ -60,10 +70,7 @@ pub trait KeyQueryDsl: ShardKeyed {
     }
 
     /// `SELECT EXISTS (SELECT .. WHERE <key columns> = <key>)`.
-    fn key_exists<K>(
-        self,
-        key: K,
-    ) -> Routed<select<exists<Filter<Self, Self::KeyFilter>>>, ByKeyOf<Self>>
+    fn key_exists<K>(self, key: K) -> ExistsByKey<Self>
     where
         Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
@@ -75,7 +82,7 @@ pub trait KeyQueryDsl: ShardKeyed {
     }
 
     /// `UPDATE .. WHERE <key columns> = <key>`; continue with `.set(..)`.
-    fn update_key<K>(self, key: K) -> Routed<update<Filter<Self, Self::KeyFilter>>, ByKeyOf<Self>>
+    fn update_key<K>(self, key: K) -> UpdateByKeyStatement<Self>
     where
         Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
@@ -85,7 +92,7 @@ pub trait KeyQueryDsl: ShardKeyed {
     }
 
     /// `DELETE .. WHERE <key columns> = <key>`.
-    fn delete_key<K>(self, key: K) -> Routed<delete<Filter<Self, Self::KeyFilter>>, ByKeyOf<Self>>
+    fn delete_key<K>(self, key: K) -> DeleteByKey<Self>
     where
         Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,

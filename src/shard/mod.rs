@@ -27,9 +27,9 @@ pub use route_key::{RouteKey, ShardKeyed};
 pub use routed::{AllShards, ByKey, OnShard, RouteDsl, Routed, ShardRef};
 pub use routing::Routing;
 pub use shard_key::{MAX_SHARD_KEY_PARTS, ShardValues};
-pub use sharded::{Output, Sharded};
+pub use sharded::{Output, Run, Sharded};
 pub use strategy::{
     Buckets, Hash, JumpHash, KeyRange, Lookup, LookupValue, Modulo, MultiColumn, Range, RangeBound,
     RangeEntry, RouteError, ShardStrategy, StrategyError, TimeRange, jump_consistent_hash,
 };
-pub use transaction::ShardTx;
+pub use transaction::{AsyncFunc, ShardTx, TxRun};

@@ -45,12 +45,12 @@ where
     U: FromSqlRow<ST, DB> + Send + 'static,
     ST: 'static,
 {
-    fn load_rows(self, conn: &mut C) -> impl Future<Output = QueryResult<Vec<U>>> + Send {
-        async move { RunQueryDsl::load(self, conn).await }
+    async fn load_rows(self, conn: &mut C) -> QueryResult<Vec<U>> {
+        RunQueryDsl::load(self, conn).await
     }
 
-    fn load_one(self, conn: &mut C) -> impl Future<Output = QueryResult<U>> + Send {
-        async move { RunQueryDsl::get_result(self, conn).await }
+    async fn load_one(self, conn: &mut C) -> QueryResult<U> {
+        RunQueryDsl::get_result(self, conn).await
     }
 }
 
@@ -117,7 +117,7 @@ where
 {
     type Output = usize;
     const NAME: &'static str = "execute";
-    fn run(self, query: Q, conn: &mut C) -> impl Future<Output = QueryResult<usize>> + Send {
-        async move { RunQueryDsl::execute(query, conn).await }
+    async fn run(self, query: Q, conn: &mut C) -> QueryResult<usize> {
+        RunQueryDsl::execute(query, conn).await
     }
 }

@@ -283,10 +283,7 @@ impl<C: ShardConnection> Sharded<C> {
 )]
 pub trait InsertOne<C>: Keyed + Sync {
     /// `INSERT INTO <table> VALUES <self>`.
-    fn insert_one<'a, 'c>(
-        &'a self,
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<usize>> + Send;
+    fn insert_one(&self, conn: &mut C) -> impl Future<Output = QueryResult<usize>> + Send;
 }
 
 impl<R, C> InsertOne<C> for R
@@ -296,10 +293,7 @@ where
     for<'a> &'a R: Insertable<R::Table>,
     for<'a> InsertRecord<'a, R>: ExecuteDsl<C> + Send,
 {
-    fn insert_one<'a, 'c>(
-        &'a self,
-        conn: &'c mut C,
-    ) -> impl Future<Output = QueryResult<usize>> + Send {
+    fn insert_one(&self, conn: &mut C) -> impl Future<Output = QueryResult<usize>> + Send {
         diesel_async::RunQueryDsl::execute(
             diesel::insert_into(R::Table::default()).values(self),
             conn,

@@ -45,10 +45,11 @@ pub type Output<S, T> =
 ///     .build()?;
 /// shards.insert(&OrderItem { order_id: 1, product_id: 2, quantity: 3 }).await?;
 /// let item: OrderItem = shards
-///     .get_result(order_items::table.find_key((1, 2)).select(OrderItem::as_select()))
+///     .run(order_items::table.find_key((1, 2)).select(OrderItem::as_select()))
+///     .get_result()
 ///     .await?;
 /// let per_shard: grant::shard::PerShard<i64> =
-///     shards.get_result(order_items::table.count().on_all_shards()).await?;
+///     shards.run(order_items::table.count().on_all_shards()).get_result().await?;
 /// assert_eq!(per_shard.total(), 1);
 /// # Ok(())
 /// # }
@@ -136,47 +137,20 @@ impl<C: ShardConnection> Sharded<C> {
         self.cluster(shard)?.primary().await
     }
 
-    /// All rows of a routed select: `Vec<U>`, or [`super::PerShard<Vec<U>>`] on all shards.
-    pub async fn load<S, U>(&self, statement: S) -> Result<Output<S, Vec<U>>>
-    where
-        S: RoutedStatement,
-        Load<U>: Operation<C, S::Query, Output = Vec<U>>,
-        U: Send,
-    {
-        self.run(statement, Load::new()).await
+    /// Prepares a routed statement to run: continue with `.load()`, `.get_result()`,
+    /// `.first()` or `.execute()` (see [`Run`]). A statement without a route does not
+    /// compile.
+    ///
+    /// (The four verbs live on [`Run`] rather than on `Sharded` itself because diesel-async's
+    /// `RunQueryDsl`, implemented for every type, would otherwise shadow them.)
+    pub fn run<S: RoutedStatement>(&self, statement: S) -> Run<'_, C, S> {
+        Run {
+            sharded: self,
+            statement,
+        }
     }
 
-    /// Exactly one row (an error satisfying [`Error::is_not_found`] when none; see
-    /// [`crate::OptionalExt`]).
-    pub async fn get_result<S, U>(&self, statement: S) -> Result<Output<S, U>>
-    where
-        S: RoutedStatement,
-        GetResult<U>: Operation<C, S::Query, Output = U>,
-        U: Send,
-    {
-        self.run(statement, GetResult::new()).await
-    }
-
-    /// The first row (`LIMIT 1`).
-    pub async fn first<S, U>(&self, statement: S) -> Result<Output<S, U>>
-    where
-        S: RoutedStatement,
-        First<U>: Operation<C, S::Query, Output = U>,
-        U: Send,
-    {
-        self.run(statement, First::new()).await
-    }
-
-    /// Runs an insert, update, delete (or any statement) and returns the affected rows.
-    pub async fn execute<S>(&self, statement: S) -> Result<Output<S, usize>>
-    where
-        S: RoutedStatement,
-        Execute: Operation<C, S::Query, Output = usize>,
-    {
-        self.run(statement, Execute).await
-    }
-
-    async fn run<S, O>(&self, statement: S, op: O) -> Result<Output<S, O::Output>>
+    async fn run_statement<S, O>(&self, statement: S, op: O) -> Result<Output<S, O::Output>>
     where
         S: RoutedStatement,
         O: Operation<C, S::Query>,
@@ -235,5 +209,68 @@ pub(crate) fn statement_error(shard: &str, table: Option<&'static str>, e: Diese
             table,
             source,
         },
+    }
+}
+
+/// A routed statement about to run on [`Sharded`]: pick how.
+///
+/// ```
+/// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
+/// use grant::prelude::*;
+/// # #[tokio::main]
+/// # async fn main() -> grant::Result<()> {
+/// # let (shards, _dir) = two_sqlite_shards().await;
+/// let n = shards.run(order_items::table.count().on_shard("s0")).get_result::<i64>().await?;
+/// assert_eq!(n, 0);
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "a statement runs only when `.load()`, `.get_result()`, `.first()` or `.execute()` is awaited"]
+pub struct Run<'a, C: ShardConnection, S> {
+    sharded: &'a Sharded<C>,
+    statement: S,
+}
+
+impl<C: ShardConnection, S: RoutedStatement> Run<'_, C, S> {
+    /// All rows of a routed select: `Vec<U>`, or [`super::PerShard<Vec<U>>`] on all shards.
+    pub async fn load<U>(self) -> Result<Output<S, Vec<U>>>
+    where
+        Load<U>: Operation<C, S::Query, Output = Vec<U>>,
+        U: Send,
+    {
+        self.sharded
+            .run_statement(self.statement, Load::new())
+            .await
+    }
+
+    /// Exactly one row (an error satisfying [`Error::is_not_found`] when none; see
+    /// [`crate::OptionalExt`]).
+    pub async fn get_result<U>(self) -> Result<Output<S, U>>
+    where
+        GetResult<U>: Operation<C, S::Query, Output = U>,
+        U: Send,
+    {
+        self.sharded
+            .run_statement(self.statement, GetResult::new())
+            .await
+    }
+
+    /// The first row (`LIMIT 1`).
+    pub async fn first<U>(self) -> Result<Output<S, U>>
+    where
+        First<U>: Operation<C, S::Query, Output = U>,
+        U: Send,
+    {
+        self.sharded
+            .run_statement(self.statement, First::new())
+            .await
+    }
+
+    /// Runs an insert, update, delete (or any statement) and returns the affected rows.
+    pub async fn execute(self) -> Result<Output<S, usize>>
+    where
+        Execute: Operation<C, S::Query, Output = usize>,
+    {
+        self.sharded.run_statement(self.statement, Execute).await
     }
 }

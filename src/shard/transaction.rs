@@ -71,7 +71,7 @@ impl<'r, C: ShardConnection> ShardTx<'r, C> {
         }
     }
 
-    async fn run<S, O>(&mut self, statement: S, op: O) -> Result<O::Output>
+    async fn run_statement<S, O>(&mut self, statement: S, op: O) -> Result<O::Output>
     where
         S: RoutedStatement,
         O: Operation<C, S::Query>,
@@ -84,40 +84,57 @@ impl<'r, C: ShardConnection> ShardTx<'r, C> {
             .map_err(|e| statement_error(&self.name, table, e))
     }
 
-    /// All rows of a routed select on this shard.
-    pub async fn load<S, U>(&mut self, statement: S) -> Result<Vec<U>>
+    /// Prepares a routed statement to run in this transaction: continue with `.load()`,
+    /// `.get_result()`, `.first()` or `.execute()`. A statement routed elsewhere fails with
+    /// [`Error::CrossShardInTransaction`].
+    pub fn run<S: RoutedStatement>(&mut self, statement: S) -> TxRun<'_, 'r, C, S> {
+        TxRun {
+            tx: self,
+            statement,
+        }
+    }
+}
+
+/// A routed statement about to run in a [`ShardTx`].
+#[must_use = "a statement runs only when `.load()`, `.get_result()`, `.first()` or `.execute()` is awaited"]
+pub struct TxRun<'a, 'r, C: ShardConnection, S> {
+    tx: &'a mut ShardTx<'r, C>,
+    statement: S,
+}
+
+impl<C: ShardConnection, S: RoutedStatement> TxRun<'_, '_, C, S> {
+    /// All rows of a routed select.
+    pub async fn load<U>(self) -> Result<Vec<U>>
     where
-        S: RoutedStatement,
         Load<U>: Operation<C, S::Query, Output = Vec<U>>,
     {
-        self.run(statement, Load::new()).await
+        self.tx.run_statement(self.statement, Load::new()).await
     }
 
     /// Exactly one row.
-    pub async fn get_result<S, U>(&mut self, statement: S) -> Result<U>
+    pub async fn get_result<U>(self) -> Result<U>
     where
-        S: RoutedStatement,
         GetResult<U>: Operation<C, S::Query, Output = U>,
     {
-        self.run(statement, GetResult::new()).await
+        self.tx
+            .run_statement(self.statement, GetResult::new())
+            .await
     }
 
     /// The first row.
-    pub async fn first<S, U>(&mut self, statement: S) -> Result<U>
+    pub async fn first<U>(self) -> Result<U>
     where
-        S: RoutedStatement,
         First<U>: Operation<C, S::Query, Output = U>,
     {
-        self.run(statement, First::new()).await
+        self.tx.run_statement(self.statement, First::new()).await
     }
 
     /// The affected rows of an insert, update or delete.
-    pub async fn execute<S>(&mut self, statement: S) -> Result<usize>
+    pub async fn execute(self) -> Result<usize>
     where
-        S: RoutedStatement,
         Execute: Operation<C, S::Query, Output = usize>,
     {
-        self.run(statement, Execute).await
+        self.tx.run_statement(self.statement, Execute).await
     }
 }
 
@@ -136,8 +153,8 @@ impl<C: ShardConnection> Sharded<C> {
     /// let key = order_items::ShardKey { order_id: 1 };
     /// shards.transaction(&key, async |mut tx| {
     ///     let item = OrderItem { order_id: 1, product_id: 1, quantity: 1 };
-    ///     tx.execute(diesel::insert_into(order_items::table).values(&item).for_shard_key(item.key())).await?;
-    ///     tx.execute(order_items::table.update_key((1, 1)).set(order_items::quantity.eq(2))).await?;
+    ///     tx.run(diesel::insert_into(order_items::table).values(&item).for_shard_key(item.key())).execute().await?;
+    ///     tx.run(order_items::table.update_key((1, 1)).set(order_items::quantity.eq(2))).execute().await?;
     ///     Ok(())
     /// }).await?;
     /// # Ok(())

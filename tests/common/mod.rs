@@ -2,8 +2,8 @@
 //! `scripts/servers.sh`), with the example migrations applied, dropped again afterwards.
 #![allow(dead_code)]
 
-use diesel_async::{AsyncConnection, AsyncMigrationHarness, SimpleAsyncConnection};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -163,21 +163,33 @@ impl TestDb {
         db
     }
 
+    /// Applies the example migrations with grant's own runner.
     pub async fn run_migrations(&self) {
-        match self.backend {
+        let db = [(self.name.clone(), self.url.clone())];
+        let result = match self.backend {
             Backend::Pg => {
-                let conn = self.pg().await;
-                run(conn, PG_MIGRATIONS).await
+                grant::migrate::run::<diesel_async::AsyncPgConnection, _>(&db, &PG_MIGRATIONS).await
             }
             Backend::Mysql => {
-                let conn = self.mysql().await;
-                run(conn, MYSQL_MIGRATIONS).await
+                grant::migrate::run::<diesel_async::AsyncMysqlConnection, _>(&db, &MYSQL_MIGRATIONS)
+                    .await
             }
             Backend::Sqlite => {
-                let conn = self.sqlite().await;
-                run(conn, SQLITE_MIGRATIONS).await
+                grant::migrate::run::<grant::sqlite::AsyncSqliteConnection, _>(
+                    &db,
+                    &SQLITE_MIGRATIONS,
+                )
+                .await
             }
-        }
+        };
+        result.unwrap_or_else(|e| panic!("migrations: {e}"));
+    }
+
+    /// A connection of type `C` (outside any pool).
+    pub async fn connect<C: grant::ShardConnection>(&self) -> C {
+        C::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("connect {}: {e}", self.url))
     }
 
     pub async fn pg(&self) -> diesel_async::AsyncPgConnection {
@@ -197,20 +209,6 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("open {}: {e}", self.url))
     }
-}
-
-async fn run<C>(conn: C, migrations: EmbeddedMigrations)
-where
-    C: AsyncConnection + 'static,
-    AsyncMigrationHarness<C>: MigrationHarness<C::Backend>,
-{
-    let mut harness = AsyncMigrationHarness::new(conn);
-    // The harness blocks; keep it off the async worker.
-    tokio::task::block_in_place(|| {
-        harness
-            .run_pending_migrations(migrations)
-            .unwrap_or_else(|e| panic!("migrations: {e}"));
-    });
 }
 
 impl Drop for TestDb {
@@ -256,4 +254,74 @@ impl Drop for TestDb {
             eprintln!("warning: could not drop test database {}: {e}", self.name);
         }
     }
+}
+
+/// Several migrated databases of one backend, to be the shards of a test.
+pub struct TestShards {
+    pub dbs: Vec<TestDb>,
+}
+
+impl TestShards {
+    /// `n` migrated databases of `backend`, named `s0`, `s1`, .. in the topology.
+    pub async fn new(backend: Backend, n: usize, prefix: &str) -> TestShards {
+        let mut dbs = Vec::with_capacity(n);
+        for i in 0..n {
+            dbs.push(TestDb::migrated(backend, &format!("{prefix}_s{i}")).await);
+        }
+        TestShards { dbs }
+    }
+
+    /// A builder with every database as a shard (`s0`, `s1`, ..), no strategy yet.
+    pub fn builder<C: grant::ShardConnection>(&self) -> grant::ShardedBuilder<C> {
+        self.dbs
+            .iter()
+            .enumerate()
+            .fold(grant::Sharded::<C>::builder(), |b, (i, db)| {
+                b.shard(format!("s{i}"), &db.url)
+            })
+    }
+
+    /// A direct connection to shard `i` (not through grant's routing).
+    pub async fn direct<C: grant::ShardConnection>(&self, i: usize) -> C {
+        self.dbs[i].connect::<C>().await
+    }
+}
+
+/// Runs a test body on real shards of every backend: PostgreSQL (4 databases), MariaDB (2)
+/// and SQLite (4 files). In the body, `Conn` is the backend's connection type and `$shards`
+/// the [`TestShards`].
+#[macro_export]
+macro_rules! on_every_sharded_backend {
+    ($(#[$meta:meta])* async fn $name:ident($shards:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use $crate::common::{Backend, TestShards};
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                #[allow(dead_code)]
+                type Conn = diesel_async::AsyncPgConnection;
+                let $shards = TestShards::new(Backend::Pg, 4, stringify!($name)).await;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn mariadb() {
+                #[allow(dead_code)]
+                type Conn = diesel_async::AsyncMysqlConnection;
+                let $shards = TestShards::new(Backend::Mysql, 2, stringify!($name)).await;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                #[allow(dead_code)]
+                type Conn = grant::sqlite::AsyncSqliteConnection;
+                let $shards = TestShards::new(Backend::Sqlite, 4, stringify!($name)).await;
+                $body
+            }
+        }
+    };
 }

@@ -1,0 +1,206 @@
+//! The topology: shards, pools and strategies, from TOML (with `${ENV}` in URLs) or code.
+//!
+//! ```toml
+//! [pool]                           # every shard's pool; all optional (see PoolConfig)
+//! max_size = 16
+//! connection_timeout_ms = 2000
+//!
+//! [[shards]]                       # in order: the first is ShardId(0)
+//! name = "s0"
+//! url = "${DATABASE_URL_0}"        # ${VAR} and ${VAR:-default} are substituted
+//!
+//! [[shards]]
+//! name = "s1"
+//! url = "postgres://app@db1/app"
+//! pool = { max_size = 32 }         # this shard's own pool settings
+//!
+//! [strategy]                       # every table's, unless it has its own
+//! kind = "jump"
+//!
+//! [tables.region_data.strategy]    # one table's (see StrategyConfig for every kind)
+//! kind = "lookup"
+//! regions = { s0 = ["FR", "DE"], s1 = ["US"] }
+//! default = "s0"
+//! ```
+
+mod error;
+mod strategy;
+
+pub use error::ConfigError;
+pub use strategy::{BoundValue, RangeConfig, StrategyConfig, TimeRangeConfig};
+
+use crate::cluster::{PoolConfig, ShardConnection};
+use crate::{Result, Sharded};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A topology read from TOML (see [the module documentation](self) for the format).
+///
+/// ```
+/// let topology = grant::Topology::from_toml_str(r#"
+///     [[shards]]
+///     name = "s0"
+///     url = "${GRANT_DOC_DIR:-/tmp}/s0.db"
+///     [[shards]]
+///     name = "s1"
+///     url = "/tmp/s1.db"
+///     [strategy]
+///     kind = "hash"
+/// "#)?;
+/// assert_eq!(topology.shard_names(), ["s0", "s1"]);
+/// assert_eq!(topology.shards[0].url, "/tmp/s0.db");
+/// # Ok::<(), grant::config::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Topology {
+    /// Pool settings for every shard.
+    #[serde(default)]
+    pub pool: PoolSection,
+    /// The shards, in order.
+    #[serde(default)]
+    pub shards: Vec<ShardSection>,
+    /// The default strategy.
+    pub strategy: Option<StrategyConfig>,
+    /// Per-table settings, by the table's SQL name.
+    #[serde(default)]
+    pub tables: BTreeMap<String, TableSection>,
+}
+
+/// A `[[shards]]` entry.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ShardSection {
+    /// The shard's name.
+    pub name: String,
+    /// Its primary's URL (after `${ENV}` substitution).
+    pub url: String,
+    /// Pool settings of this shard, over `[pool]`.
+    pub pool: Option<PoolSection>,
+}
+
+/// A `[tables.<name>]` entry.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TableSection {
+    /// The table's strategy.
+    pub strategy: StrategyConfig,
+}
+
+/// Pool settings in TOML; durations in milliseconds. Unset fields keep
+/// [`PoolConfig::default`].
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSection {
+    /// See [`PoolConfig::max_size`].
+    pub max_size: Option<u32>,
+    /// See [`PoolConfig::min_idle`].
+    pub min_idle: Option<u32>,
+    /// See [`PoolConfig::connection_timeout`].
+    pub connection_timeout_ms: Option<u64>,
+    /// See [`PoolConfig::idle_timeout`].
+    pub idle_timeout_ms: Option<u64>,
+    /// See [`PoolConfig::max_lifetime`].
+    pub max_lifetime_ms: Option<u64>,
+    /// See [`PoolConfig::test_on_check_out`].
+    pub test_on_check_out: Option<bool>,
+}
+
+impl PoolSection {
+    /// `base` with the settings given here.
+    pub fn apply(&self, base: &PoolConfig) -> PoolConfig {
+        PoolConfig {
+            max_size: self.max_size.unwrap_or(base.max_size),
+            min_idle: self.min_idle.or(base.min_idle),
+            connection_timeout: self
+                .connection_timeout_ms
+                .map(Duration::from_millis)
+                .unwrap_or(base.connection_timeout),
+            idle_timeout: self
+                .idle_timeout_ms
+                .map(Duration::from_millis)
+                .or(base.idle_timeout),
+            max_lifetime: self
+                .max_lifetime_ms
+                .map(Duration::from_millis)
+                .or(base.max_lifetime),
+            test_on_check_out: self.test_on_check_out.unwrap_or(base.test_on_check_out),
+        }
+    }
+}
+
+impl Topology {
+    /// Parses TOML and substitutes `${VAR}` / `${VAR:-default}` in shard URLs.
+    pub fn from_toml_str(text: &str) -> Result<Topology, ConfigError> {
+        let mut topology: Topology = toml::from_str(text).map_err(|e| ConfigError::Toml {
+            message: e.to_string(),
+        })?;
+        for shard in &mut topology.shards {
+            shard.url = shellexpand::env(&shard.url)
+                .map_err(|e| ConfigError::MissingEnv {
+                    shard: shard.name.clone(),
+                    var: e.var_name,
+                })?
+                .into_owned();
+        }
+        Ok(topology)
+    }
+
+    /// Reads and parses a TOML file.
+    pub fn from_toml_file(path: impl AsRef<std::path::Path>) -> Result<Topology, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Topology::from_toml_str(&text)
+    }
+
+    /// The shards' names, in order.
+    pub fn shard_names(&self) -> Vec<&str> {
+        self.shards.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// Builds the [`Sharded`] of backend `C` (inside a tokio runtime: pools run tasks).
+    pub fn build<C: ShardConnection>(&self) -> Result<Sharded<C>> {
+        let names: Vec<String> = self.shards.iter().map(|s| s.name.clone()).collect();
+        let base = self.pool.apply(&PoolConfig::default());
+        let mut builder = Sharded::<C>::builder().pool(base.clone());
+        for shard in &self.shards {
+            builder = match &shard.pool {
+                Some(own) => builder.shard_with_pool(&shard.name, &shard.url, own.apply(&base)),
+                None => builder.shard(&shard.name, &shard.url),
+            };
+        }
+        if let Some(strategy) = &self.strategy {
+            let resolved = strategy.build(&strategy::Names {
+                names: &names,
+                place: "[strategy]".into(),
+            })?;
+            builder = builder.strategy_arc(Arc::from(resolved));
+        }
+        for (table, section) in &self.tables {
+            let place = format!("[tables.{table}.strategy]");
+            let resolved = section.strategy.build(&strategy::Names {
+                names: &names,
+                place,
+            })?;
+            builder = builder.table_strategy_named(table.clone(), Arc::from(resolved));
+        }
+        builder.build()
+    }
+}
+
+impl<C: ShardConnection> Sharded<C> {
+    /// A `Sharded` from a TOML topology (see [`Topology`]).
+    pub fn from_toml_str(text: &str) -> Result<Sharded<C>> {
+        Topology::from_toml_str(text)?.build()
+    }
+
+    /// A `Sharded` from a TOML topology file.
+    pub fn from_toml_file(path: impl AsRef<std::path::Path>) -> Result<Sharded<C>> {
+        Topology::from_toml_file(path)?.build()
+    }
+}

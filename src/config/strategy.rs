@@ -1,0 +1,322 @@
+//! Strategies as TOML: `[strategy]` and `[tables.<name>.strategy]` tables, resolved against
+//! the topology's shard names.
+
+use super::ConfigError;
+use crate::ShardId;
+use crate::shard::{
+    Buckets, Hash, JumpHash, Lookup, LookupValue, Modulo, MultiColumn, Range, RangeBound,
+    RangeEntry, ShardStrategy, TimeRange,
+};
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A strategy in TOML, by `kind`:
+///
+/// ```toml
+/// [strategy]
+/// kind = "hash"                  # or "modulo", "jump"; `shards` defaults to all shards
+///
+/// [tables.events.strategy]
+/// kind = "buckets"
+/// count = 1024                   # buckets spread evenly over the shards ...
+/// moves = { "17" = "s4" }        # ... then bucket 17 moved to shard s4
+///
+/// [tables.orders.strategy]
+/// kind = "range"
+/// ranges = [{ end = 1000, shard = "s0" }, { start = 1000, shard = "s1" }]
+/// default = "s0"                 # optional: keys outside every range
+///
+/// [tables.metrics.strategy]
+/// kind = "time_range"
+/// months = { "2026-01" = "s0", "2026-02" = "s1" }
+/// ranges = [{ start = "2025-01-01", end = "2026-01-01", shard = "s2" }]
+///
+/// [tables.region_data.strategy]
+/// kind = "lookup"
+/// regions = { eu = ["FR", "DE"], us = ["US", "CA"] }   # shard = [values]
+/// values = { JP = "eu" }                                # value = shard
+/// default = "eu"
+///
+/// [tables.tenant_data.strategy]
+/// kind = "multi_column"
+/// groups = { big = ["s0", "s1"], small = ["s2"] }       # group = [shards]
+/// first = { kind = "lookup", values = { acme = "big" }, default = "small" }  # names groups
+/// ```
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StrategyConfig {
+    /// [`Modulo`].
+    Modulo {
+        /// Number of shards (default: all).
+        shards: Option<u32>,
+    },
+    /// [`Hash`].
+    Hash {
+        /// Number of shards (default: all).
+        shards: Option<u32>,
+    },
+    /// [`JumpHash`].
+    Jump {
+        /// Number of shards (default: all).
+        shards: Option<u32>,
+    },
+    /// [`Buckets`].
+    Buckets {
+        /// Number of buckets.
+        count: u32,
+        /// Bucket number (as a string key) -> shard name.
+        #[serde(default)]
+        moves: BTreeMap<String, String>,
+    },
+    /// [`Range`].
+    Range {
+        /// The ranges.
+        ranges: Vec<RangeConfig>,
+        /// Shard for keys outside every range.
+        default: Option<String>,
+    },
+    /// [`TimeRange`].
+    TimeRange {
+        /// Explicit ranges of dates or timestamps.
+        #[serde(default)]
+        ranges: Vec<TimeRangeConfig>,
+        /// `"YYYY-MM"` -> shard name.
+        #[serde(default)]
+        months: BTreeMap<String, String>,
+        /// Shard for times outside every range.
+        default: Option<String>,
+    },
+    /// [`Lookup`].
+    Lookup {
+        /// Value -> shard name.
+        #[serde(default)]
+        values: BTreeMap<String, String>,
+        /// Shard name -> values.
+        #[serde(default)]
+        regions: BTreeMap<String, Vec<BoundValue>>,
+        /// Shard for unlisted values.
+        default: Option<String>,
+    },
+    /// [`MultiColumn`].
+    MultiColumn {
+        /// Group name -> shard names.
+        groups: BTreeMap<String, Vec<String>>,
+        /// The first column's strategy; its shard names are group names.
+        first: Box<StrategyConfig>,
+    },
+}
+
+/// One range of a `range` strategy: `[start, end)` on `shard`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RangeConfig {
+    /// Lower bound (included); absent = open.
+    pub start: Option<BoundValue>,
+    /// Upper bound (excluded); absent = open.
+    pub end: Option<BoundValue>,
+    /// The shard's name.
+    pub shard: String,
+}
+
+/// One range of a `time_range` strategy: dates (`2026-01-01`) or timestamps
+/// (`2026-01-01T12:00:00`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TimeRangeConfig {
+    /// Lower bound (included); absent = open.
+    pub start: Option<String>,
+    /// Upper bound (excluded); absent = open.
+    pub end: Option<String>,
+    /// The shard's name.
+    pub shard: String,
+}
+
+/// An integer or a text.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum BoundValue {
+    /// An integer.
+    Int(i64),
+    /// A text.
+    Text(String),
+}
+
+impl From<BoundValue> for RangeBound {
+    fn from(v: BoundValue) -> Self {
+        match v {
+            BoundValue::Int(i) => RangeBound::Int(i),
+            BoundValue::Text(s) => RangeBound::Text(s),
+        }
+    }
+}
+
+impl From<BoundValue> for LookupValue {
+    fn from(v: BoundValue) -> Self {
+        match v {
+            BoundValue::Int(i) => LookupValue::Int(i),
+            BoundValue::Text(s) => LookupValue::Text(s),
+        }
+    }
+}
+
+/// Names -> ids, for the shards (or, inside `multi_column`, the groups) a strategy may name.
+pub(crate) struct Names<'a> {
+    pub(crate) names: &'a [String],
+    pub(crate) place: String,
+}
+
+impl Names<'_> {
+    fn id(&self, name: &str, setting: &str) -> Result<ShardId, ConfigError> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| ShardId(i as u32))
+            .ok_or_else(|| ConfigError::UnknownShardName {
+                place: format!("{} `{setting}`", self.place),
+                name: name.to_owned(),
+                known: self.names.join(", "),
+            })
+    }
+
+    fn count(&self, shards: Option<u32>) -> Result<u32, ConfigError> {
+        let all = self.names.len() as u32;
+        match shards {
+            Some(n) if n > all => Err(ConfigError::BadValue {
+                place: self.place.clone(),
+                reason: format!("`shards = {n}` but there are only {all}"),
+            }),
+            Some(n) => Ok(n),
+            None => Ok(all),
+        }
+    }
+}
+
+impl StrategyConfig {
+    /// The strategy, with shard names resolved against `names`.
+    pub(crate) fn build(&self, names: &Names<'_>) -> Result<Box<dyn ShardStrategy>, ConfigError> {
+        let place = &names.place;
+        Ok(match self {
+            StrategyConfig::Modulo { shards } => Box::new(Modulo::new(names.count(*shards)?)?),
+            StrategyConfig::Hash { shards } => Box::new(Hash::new(names.count(*shards)?)?),
+            StrategyConfig::Jump { shards } => Box::new(JumpHash::new(names.count(*shards)?)?),
+            StrategyConfig::Buckets { count, moves } => {
+                let mut buckets = Buckets::even(*count, names.count(None)?)?;
+                for (bucket, shard) in moves {
+                    let number: u32 = bucket.parse().map_err(|_| ConfigError::BadValue {
+                        place: format!("{place} `moves`"),
+                        reason: format!("`{bucket}` is not a bucket number"),
+                    })?;
+                    buckets = buckets.moved(number, names.id(shard, "moves")?)?;
+                }
+                Box::new(buckets)
+            }
+            StrategyConfig::Range { ranges, default } => {
+                let entries = ranges
+                    .iter()
+                    .map(|r| {
+                        Ok(RangeEntry::new(
+                            r.start.clone().map(Into::into),
+                            r.end.clone().map(Into::into),
+                            names.id(&r.shard, "ranges")?,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>, ConfigError>>()?;
+                let default = default
+                    .as_deref()
+                    .map(|d| names.id(d, "default"))
+                    .transpose()?;
+                Box::new(Range::new(entries, default)?)
+            }
+            StrategyConfig::TimeRange {
+                ranges,
+                months,
+                default,
+            } => {
+                let mut explicit = Vec::new();
+                for r in ranges {
+                    let start = r
+                        .start
+                        .as_deref()
+                        .map(|t| parse_time(t, place))
+                        .transpose()?;
+                    let end = r.end.as_deref().map(|t| parse_time(t, place)).transpose()?;
+                    explicit.push((start, end, names.id(&r.shard, "ranges")?));
+                }
+                for (month, shard) in months {
+                    let (start, end) = parse_month(month, place)?;
+                    explicit.push((Some(start), Some(end), names.id(shard, "months")?));
+                }
+                let default = default
+                    .as_deref()
+                    .map(|d| names.id(d, "default"))
+                    .transpose()?;
+                Box::new(TimeRange::new(explicit, default)?)
+            }
+            StrategyConfig::Lookup {
+                values,
+                regions,
+                default,
+            } => {
+                let mut entries = Vec::new();
+                for (value, shard) in values {
+                    entries.push((LookupValue::Text(value.clone()), names.id(shard, "values")?));
+                }
+                for (shard, listed) in regions {
+                    let id = names.id(shard, "regions")?;
+                    entries.extend(listed.iter().cloned().map(|v| (v.into(), id)));
+                }
+                let default = default
+                    .as_deref()
+                    .map(|d| names.id(d, "default"))
+                    .transpose()?;
+                Box::new(Lookup::new(entries, default)?)
+            }
+            StrategyConfig::MultiColumn { groups, first } => {
+                let group_names: Vec<String> = groups.keys().cloned().collect();
+                let group_shards = groups
+                    .values()
+                    .map(|shards| shards.iter().map(|s| names.id(s, "groups")).collect())
+                    .collect::<Result<Vec<Vec<ShardId>>, ConfigError>>()?;
+                let first = first.build(&Names {
+                    names: &group_names,
+                    place: format!("{place} `first` (names groups)"),
+                })?;
+                Box::new(MultiColumn::new(first, group_shards)?)
+            }
+        })
+    }
+}
+
+fn parse_time(text: &str, place: &str) -> Result<NaiveDateTime, ConfigError> {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN))
+        })
+        .map_err(|_| ConfigError::BadValue {
+            place: place.to_owned(),
+            reason: format!(
+                "`{text}` is not a date (YYYY-MM-DD) or timestamp (YYYY-MM-DDTHH:MM:SS)"
+            ),
+        })
+}
+
+fn parse_month(text: &str, place: &str) -> Result<(NaiveDateTime, NaiveDateTime), ConfigError> {
+    let bad = || ConfigError::BadValue {
+        place: place.to_owned(),
+        reason: format!("`{text}` is not a month (YYYY-MM)"),
+    };
+    let (y, m) = text.split_once('-').ok_or_else(bad)?;
+    let (year, month): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    let start = NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(bad)?;
+    let end = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    }
+    .ok_or_else(bad)?;
+    Ok((
+        start.and_time(chrono::NaiveTime::MIN),
+        end.and_time(chrono::NaiveTime::MIN),
+    ))
+}
