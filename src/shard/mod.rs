@@ -29,7 +29,8 @@ pub use routing::Routing;
 pub use shard_key::{MAX_SHARD_KEY_PARTS, ShardValues};
 pub use sharded::{Output, Run, Sharded};
 pub use strategy::{
-    Buckets, Hash, JumpHash, KeyRange, Lookup, LookupValue, Modulo, MultiColumn, Range, RangeBound,
-    RangeEntry, RouteError, ShardStrategy, StrategyError, TimeRange, jump_consistent_hash,
+    Buckets, Hash, JumpHash, KeyRange, Lookup, LookupValue, MAX_SHARDS, Modulo, MultiColumn, Range,
+    RangeBound, RangeEntry, RouteError, ShardStrategy, StrategyError, TimeRange,
+    jump_consistent_hash,
 };
 pub use transaction::{AsyncFunc, ShardTx, TxRun};

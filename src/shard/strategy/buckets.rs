@@ -26,15 +26,18 @@ pub struct Buckets {
 impl Buckets {
     /// A bucket table given whole: bucket `i` lives on `table[i]`.
     pub fn new(table: Vec<ShardId>) -> Result<Self, StrategyError> {
-        if table.is_empty() {
-            return Err(StrategyError::new("buckets", "needs at least one bucket"));
+        if table.is_empty() || table.len() > super::MAX_SHARDS as usize {
+            return Err(StrategyError::new(
+                "buckets",
+                format!("needs 1 to {} buckets", super::MAX_SHARDS),
+            ));
         }
         Ok(Buckets { table })
     }
 
     /// `buckets` buckets spread over `shards` shards: bucket `i` on shard `i mod shards`.
     pub fn even(buckets: u32, shards: u32) -> Result<Self, StrategyError> {
-        if shards == 0 || buckets < shards {
+        if shards == 0 || buckets < shards || buckets > super::MAX_SHARDS {
             return Err(StrategyError::new(
                 "buckets",
                 format!(

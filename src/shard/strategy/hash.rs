@@ -1,6 +1,6 @@
 //! Stable hash: the fixed hash of the shard key mod the number of shards.
 
-use super::{RouteError, ShardStrategy, StrategyError, shard_ids};
+use super::{RouteError, ShardStrategy, StrategyError, shard_count, shard_ids};
 use crate::ShardId;
 use crate::shard::ShardValues;
 
@@ -26,10 +26,9 @@ pub struct Hash {
 impl Hash {
     /// Over `shards` shards (at least one).
     pub fn new(shards: u32) -> Result<Self, StrategyError> {
-        if shards == 0 {
-            return Err(StrategyError::new("hash", "needs at least one shard"));
-        }
-        Ok(Hash { shards })
+        Ok(Hash {
+            shards: shard_count("hash", shards)?,
+        })
     }
 }
 
@@ -44,5 +43,9 @@ impl ShardStrategy for Hash {
 
     fn shards(&self) -> Vec<ShardId> {
         shard_ids(self.shards)
+    }
+
+    fn max_shard(&self) -> Option<ShardId> {
+        Some(ShardId(self.shards - 1))
     }
 }

@@ -1,6 +1,6 @@
 //! Jump consistent hash (Lamping and Veach, 2014).
 
-use super::{RouteError, ShardStrategy, StrategyError, shard_ids};
+use super::{RouteError, ShardStrategy, StrategyError, shard_count, shard_ids};
 use crate::ShardId;
 use crate::shard::ShardValues;
 
@@ -22,12 +22,11 @@ pub struct JumpHash {
 }
 
 impl JumpHash {
-    /// Over `shards` shards (at least one, at most `i32::MAX`).
+    /// Over `shards` shards (1 to [`super::MAX_SHARDS`]).
     pub fn new(shards: u32) -> Result<Self, StrategyError> {
-        if shards == 0 || shards > i32::MAX as u32 {
-            return Err(StrategyError::new("jump", "needs 1 to 2^31-1 shards"));
-        }
-        Ok(JumpHash { shards })
+        Ok(JumpHash {
+            shards: shard_count("jump", shards)?,
+        })
     }
 }
 
@@ -63,5 +62,9 @@ impl ShardStrategy for JumpHash {
 
     fn shards(&self) -> Vec<ShardId> {
         shard_ids(self.shards)
+    }
+
+    fn max_shard(&self) -> Option<ShardId> {
+        Some(ShardId(self.shards - 1))
     }
 }

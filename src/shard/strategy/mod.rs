@@ -71,8 +71,14 @@ pub trait ShardStrategy: Debug + Send + Sync + 'static {
     /// The shard of this key, or why the key can't be routed.
     fn shard_for(&self, key: &ShardValues<'_>) -> Result<ShardId, RouteError>;
 
-    /// Every shard this strategy can return (checked against the topology at start-up).
+    /// Every shard this strategy can return.
     fn shards(&self) -> Vec<ShardId>;
+
+    /// The highest shard this strategy can return (checked against the topology at
+    /// start-up); `None` when it returns none.
+    fn max_shard(&self) -> Option<ShardId> {
+        self.shards().into_iter().max()
+    }
 
     /// The shards that may hold keys whose first column lies in `range`. The default answer,
     /// every shard, is always correct; range-aware strategies narrow it.
@@ -159,6 +165,20 @@ impl RouteError {
 /// `0..n` as shard ids.
 pub(crate) fn shard_ids(n: u32) -> Vec<ShardId> {
     (0..n).map(ShardId).collect()
+}
+
+/// Most shards a counting strategy (modulo, hash, jump, buckets) may have.
+pub const MAX_SHARDS: u32 = 1 << 20;
+
+/// `n` if it is a valid shard count for `strategy`.
+pub(crate) fn shard_count(strategy: &'static str, n: u32) -> Result<u32, StrategyError> {
+    if n == 0 || n > MAX_SHARDS {
+        return Err(StrategyError::new(
+            strategy,
+            format!("needs 1 to {MAX_SHARDS} shards, not {n}"),
+        ));
+    }
+    Ok(n)
 }
 
 /// The configuration of a strategy was invalid.

@@ -1,6 +1,6 @@
 //! Modulo: an integer shard key mod the number of shards.
 
-use super::{KeyRange, RouteError, ShardStrategy, StrategyError, shard_ids};
+use super::{KeyRange, RouteError, ShardStrategy, StrategyError, shard_count, shard_ids};
 use crate::ShardId;
 use crate::key::PartValue;
 use crate::shard::ShardValues;
@@ -27,10 +27,9 @@ pub struct Modulo {
 impl Modulo {
     /// Over `shards` shards (at least one).
     pub fn new(shards: u32) -> Result<Self, StrategyError> {
-        if shards == 0 {
-            return Err(StrategyError::new("modulo", "needs at least one shard"));
-        }
-        Ok(Modulo { shards })
+        Ok(Modulo {
+            shards: shard_count("modulo", shards)?,
+        })
     }
 }
 
@@ -66,6 +65,10 @@ impl ShardStrategy for Modulo {
 
     fn shards(&self) -> Vec<ShardId> {
         shard_ids(self.shards)
+    }
+
+    fn max_shard(&self) -> Option<ShardId> {
+        Some(ShardId(self.shards - 1))
     }
 
     fn shards_for_range(&self, range: &KeyRange<'_>) -> Result<Vec<ShardId>, RouteError> {
