@@ -48,9 +48,44 @@ grant::table! {
     }
 }
 
+grant::table! {
+    /// Shipments of order items: a child of `order_items` through (order_id, product_id),
+    /// sharded like its parent (by order_id) so that parent and children share a shard.
+    #[grant(shard_key(order_id))]
+    shipments (order_id, product_id, shipment_id) {
+        order_id -> BigInt,
+        product_id -> BigInt,
+        shipment_id -> BigInt,
+        carrier -> Text,
+        shipped_on -> Date,
+    }
+}
+
+grant::table! {
+    /// Events of a session: a child of `user_sessions` through (user_id, session_id).
+    #[grant(shard_key(user_id))]
+    session_events (user_id, session_id, event_id) {
+        user_id -> grant::sql_types::Uuid,
+        session_id -> grant::sql_types::Uuid,
+        event_id -> BigInt,
+        kind -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     order_items,
     user_sessions,
     region_data,
-    daily_totals
+    daily_totals,
+    shipments,
+    session_events
+);
+
+grant::foreign_key!(
+    shipments (order_id, product_id) -> order_items (order_id, product_id),
+    constraint = "fk_shipments_order_items"
+);
+grant::foreign_key!(
+    session_events (user_id, session_id) -> user_sessions (user_id, session_id),
+    constraint = "fk_session_events_user_sessions"
 );

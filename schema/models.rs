@@ -1,6 +1,6 @@
 //! Row structs of the example schema.
 
-use super::{daily_totals, order_items, region_data, user_sessions};
+use super::{daily_totals, order_items, region_data, session_events, shipments, user_sessions};
 use diesel::prelude::*;
 
 /// A row of `order_items`.
@@ -41,4 +41,25 @@ pub struct DailyTotal {
     pub day: chrono::NaiveDate,
     pub country_code: String,
     pub total: i64,
+}
+
+/// A row of `shipments` (child of `order_items`).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, grant::Keyed)]
+#[diesel(table_name = shipments)]
+pub struct Shipment {
+    pub order_id: i64,
+    pub product_id: i64,
+    pub shipment_id: i64,
+    pub carrier: String,
+    pub shipped_on: chrono::NaiveDate,
+}
+
+/// A row of `session_events` (child of `user_sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, grant::Keyed)]
+#[diesel(table_name = session_events)]
+pub struct SessionEvent {
+    pub user_id: grant::Uuid,
+    pub session_id: grant::Uuid,
+    pub event_id: i64,
+    pub kind: String,
 }

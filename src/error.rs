@@ -35,6 +35,20 @@ pub enum Error {
         /// The violated constraint, when the server names it.
         constraint: Option<String>,
     },
+    /// A write left a child row without its parent: the server's foreign-key violation,
+    /// mapped.
+    #[error("row {key} of `{table}` references a parent that does not exist{}{}", references.as_ref().map(|r| format!(" (key {r})")).unwrap_or_default(), constraint_suffix(.constraint))]
+    ForeignKeyViolation {
+        /// The child table written to.
+        table: &'static str,
+        /// The key of the row written, as `a:b` (`?` when the server did not say, in batches).
+        key: String,
+        /// The violated constraint, when the server names it (PostgreSQL and MySQL do;
+        /// SQLite does not).
+        constraint: Option<String>,
+        /// The referenced (missing) parent key, when the server reports it (PostgreSQL).
+        references: Option<String>,
+    },
     /// A key given as text (from a URL or a log) did not parse.
     #[error(transparent)]
     KeyParse(#[from] KeyParseError),

@@ -46,6 +46,7 @@
 
 extern crate self as grant;
 
+pub mod assoc;
 pub mod cluster;
 pub mod config;
 pub mod error;
@@ -112,6 +113,39 @@ pub use grant_macros::Keyed;
 /// ```
 pub use grant_macros::table;
 
+/// A composite foreign key: child columns that reference a parent table's key.
+///
+/// ```
+/// grant::table! {
+///     order_items (order_id, product_id) { order_id -> BigInt, product_id -> BigInt, quantity -> Integer, }
+/// }
+/// grant::table! {
+///     shipments (order_id, product_id, shipment_id) {
+///         order_id -> BigInt, product_id -> BigInt, shipment_id -> BigInt, carrier -> Text,
+///     }
+/// }
+/// diesel::allow_tables_to_appear_in_same_query!(order_items, shipments);
+/// grant::foreign_key!(shipments (order_id, product_id) -> order_items (order_id, product_id),
+///                     constraint = "fk_shipments_order_items");
+/// ```
+///
+/// It checks at compile time that the child columns match the parent's key in number, order
+/// and SQL type (a nullable child column may reference a non-null key column), naming both
+/// tables when they do not; implements [`assoc::ForeignKey`] (for `belonging_to`,
+/// `parent_key`, `grouped_by`) and Diesel's `JoinTo` both ways, so that
+/// `child.inner_join(parent)` and `parent.left_join(child)` join on every key column.
+///
+/// A mismatch does not compile:
+///
+/// ```compile_fail
+/// # grant::table! { order_items (order_id, product_id) { order_id -> BigInt, product_id -> BigInt, } }
+/// # grant::table! { shipments (shipment_id) { shipment_id -> BigInt, order_id -> BigInt, product_id -> Text, } }
+/// grant::foreign_key!(shipments (order_id, product_id) -> order_items (order_id, product_id));
+/// // error: foreign key shipments (order_id, product_id) -> order_items (order_id, product_id):
+/// //        column `shipments.product_id` has SQL type `Text`, but `order_items.product_id` has `BigInt`
+/// ```
+pub use grant_macros::foreign_key;
+
 /// Blocking (plain diesel) versions of the key operations.
 pub mod sync {
     pub use crate::key::run_sync::KeyedSync;
@@ -124,6 +158,7 @@ pub mod sync {
 /// ```
 pub mod prelude {
     pub use crate::OptionalExt;
+    pub use crate::assoc::{BelongingToDsl, BelongsTo, GroupedBy};
     pub use crate::key::{IntoKey, KeyQueryDsl, Keyed, KeyedAsync, KeyedTable};
     pub use crate::shard::RouteDsl;
     pub use diesel::prelude::*;
@@ -148,6 +183,33 @@ pub mod __doc_schema {
             product_id -> BigInt,
             quantity -> Integer,
         }
+    }
+
+    crate::table! {
+        #[grant(shard_key(order_id))]
+        shipments (order_id, product_id, shipment_id) {
+            order_id -> BigInt,
+            product_id -> BigInt,
+            shipment_id -> BigInt,
+            carrier -> Text,
+        }
+    }
+
+    diesel::allow_tables_to_appear_in_same_query!(order_items, shipments);
+    crate::foreign_key!(shipments (order_id, product_id) -> order_items (order_id, product_id));
+
+    /// A row of `shipments`.
+    #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, crate::Keyed)]
+    #[diesel(table_name = shipments)]
+    pub struct Shipment {
+        /// Foreign key part 1.
+        pub order_id: i64,
+        /// Foreign key part 2.
+        pub product_id: i64,
+        /// Key part 3.
+        pub shipment_id: i64,
+        /// Not a key part.
+        pub carrier: String,
     }
 
     /// A row of `order_items`.

@@ -12,7 +12,8 @@ struct Args {
     key: Vec<Ident>,
     key_sql_names: Vec<LitStr>,
     key_types: Vec<LitStr>,
-    column_count: usize,
+    column_names: Vec<LitStr>,
+    column_types: Vec<LitStr>,
     shard_key: Vec<Ident>,
 }
 
@@ -23,7 +24,8 @@ impl Parse for Args {
         let mut key = Vec::new();
         let mut key_sql_names = Vec::new();
         let mut key_types = Vec::new();
-        let mut column_count = 0;
+        let mut column_names = Vec::new();
+        let mut column_types = Vec::new();
         let mut shard_key = Vec::new();
         while !input.is_empty() {
             let name: Ident = input.parse()?;
@@ -36,9 +38,16 @@ impl Parse for Args {
                     input.parse::<Token![=]>()?;
                     sql_name = Some(input.parse()?);
                 }
-                "column_count" => {
-                    input.parse::<Token![=]>()?;
-                    column_count = input.parse::<syn::LitInt>()?.base10_parse()?;
+                "column_names" | "column_types" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let names = content.parse_terminated(<LitStr as Parse>::parse, Token![,])?;
+                    let target = if name == "column_names" {
+                        &mut column_names
+                    } else {
+                        &mut column_types
+                    };
+                    *target = names.into_iter().collect();
                 }
                 "key" | "shard_key" => {
                     let content;
@@ -81,7 +90,8 @@ impl Parse for Args {
             key,
             key_sql_names,
             key_types,
-            column_count,
+            column_names,
+            column_types,
             shard_key,
         })
     }
@@ -134,7 +144,9 @@ fn key_items(args: &Args) -> TokenStream {
     let n = cols.len();
     let col_strs: Vec<String> = cols.iter().map(ToString::to_string).collect();
     let key_sql_names = &args.key_sql_names;
-    let column_count = args.column_count;
+    let column_count = args.column_names.len();
+    let column_names = &args.column_names;
+    let column_types = &args.column_types;
     let camel = camel_case(&table_ident.to_string());
     let key_struct = format_ident!("{}Key", camel);
     let builder_struct = format_ident!("{}KeyBuilder", camel);
@@ -433,6 +445,7 @@ fn key_items(args: &Args) -> TokenStream {
             const NAME: &'static str = #sql_name;
             const KEY_COLUMNS: &'static [&'static str] = &[#(#col_strs),*];
             const COLUMN_COUNT: usize = #column_count;
+            const COLUMNS: &'static [(&'static str, &'static str)] = &[#((#column_names, #column_types)),*];
             fn key_columns() -> Self::KeyColumns {
                 (#(columns::#cols,)*)
             }

@@ -5,12 +5,21 @@ use proc_macro::TokenStream;
 
 mod derive_keyed;
 mod extend_table;
+mod foreign_key;
 mod table;
 
 /// Diesel's `table!` plus a typed composite key. See `grant::table!` for the documentation.
 #[proc_macro]
 pub fn table(input: TokenStream) -> TokenStream {
     table::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// A composite foreign key. See `grant::foreign_key!` for the documentation.
+#[proc_macro]
+pub fn foreign_key(input: TokenStream) -> TokenStream {
+    foreign_key::expand(input.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

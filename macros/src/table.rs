@@ -125,7 +125,19 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     };
     let table_name = &decl.table_name;
     let shard_key = &options.shard_key;
-    let column_count = decl.column_defs.len();
+    let all_names: Vec<String> = decl
+        .column_defs
+        .iter()
+        .map(|c| c.sql_name.clone())
+        .collect();
+    let all_types: Vec<String> = decl
+        .column_defs
+        .iter()
+        .map(|c| {
+            let tpe = &c.tpe;
+            compact_type(&quote!(#tpe).to_string())
+        })
+        .collect();
     let attr = quote! {
         #[::grant::__private::extend_table(
             table = #table_name,
@@ -133,7 +145,8 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             key(#(#key),*),
             key_sql_names(#(#key_sql_names),*),
             key_types(#(#key_types),*),
-            column_count = #column_count,
+            column_names(#(#all_names),*),
+            column_types(#(#all_types),*),
             shard_key(#(#shard_key),*)
         )]
     };

@@ -30,8 +30,32 @@ pub fn map_write_error(table: &'static str, key: Option<String>, err: DieselErro
                 constraint: info.constraint_name().map(str::to_owned),
             }
         }
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+            Error::ForeignKeyViolation {
+                table,
+                key: key.unwrap_or_else(|| String::from("?")),
+                constraint: info
+                    .constraint_name()
+                    .map(str::to_owned)
+                    .or_else(|| mysql_constraint(info.message())),
+                references: info.details().and_then(|d| referenced_key(d)),
+            }
+        }
         source => Error::Query { table, source },
     }
+}
+
+/// MySQL names the constraint in its message: ``.. CONSTRAINT `fk_name` FOREIGN KEY ..``.
+fn mysql_constraint(message: &str) -> Option<String> {
+    let rest = message.split_once("CONSTRAINT `")?.1;
+    Some(rest.split_once('`')?.0.to_owned())
+}
+
+/// PostgreSQL's detail `Key (a, b)=(1, 2) is not present in table "t".` gives `1:2`.
+fn referenced_key(details: &str) -> Option<String> {
+    let values = details.split_once(")=(")?.1;
+    let values = values.split_once(") is not present")?.0;
+    Some(values.split(", ").collect::<Vec<_>>().join(":"))
 }
 
 /// Maps the error of a read on `table`.

@@ -182,6 +182,46 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
         }
     }
 
+    /// The parent of `child`: the row of this table that `child`'s foreign key references
+    /// (see [`crate::foreign_key!`]), if it exists.
+    fn parent_of<'c, C, Ch>(
+        conn: &'c mut C,
+        child: &Ch,
+    ) -> impl Future<Output = Result<Option<Self>>> + Send + 'c
+    where
+        C: AsyncConnection + 'c,
+        Ch: crate::assoc::BelongsTo<Self::Table>,
+        Self::Table: KeyFrom<KeyOf<Self>>,
+        Self: diesel::Selectable<C::Backend>,
+        <Self as diesel::Selectable<C::Backend>>::SelectExpression: diesel::query_builder::QueryId,
+        Self::Table: FilterDsl<KeyFilterOf<Self>>,
+        Filter<Self::Table, KeyFilterOf<Self>>: SelectDsl<AsSelect<Self, C::Backend>>,
+        FindSelect<Self, C::Backend>: LoadQuery<'static, C, Self> + Send + 'static,
+    {
+        Self::find(conn, child.parent_key())
+    }
+
+    /// The parents of a page of children, in one statement (per 1,000 keys): each parent
+    /// once, in the order the children first reference them.
+    fn parents_of<'c, C, Ch>(
+        conn: &'c mut C,
+        children: &[Ch],
+    ) -> impl Future<Output = Result<Vec<Self>>> + Send + 'c
+    where
+        C: AsyncConnection + 'c,
+        C::Backend: BindLimit,
+        Ch: crate::assoc::BelongsTo<Self::Table>,
+        Self::Table: KeyFrom<KeyOf<Self>>,
+        Self: diesel::Selectable<C::Backend>,
+        <Self as diesel::Selectable<C::Backend>>::SelectExpression: diesel::query_builder::QueryId,
+        Self::Table: FilterDsl<KeysIn<Self::Table>>,
+        Filter<Self::Table, KeysIn<Self::Table>>: SelectDsl<AsSelect<Self, C::Backend>>,
+        FindManySelect<Self, C::Backend>: LoadQuery<'static, C, Self> + Send + 'static,
+    {
+        let keys: Vec<KeyOf<Self>> = children.iter().map(|c| c.parent_key()).collect();
+        Self::find_many(conn, keys)
+    }
+
     /// Applies `changes` to the row with this key; [`Error::NotFound`] when no row has it.
     fn update<'c, C, K, Ch>(
         conn: &'c mut C,

@@ -38,6 +38,10 @@ pub trait KeyedTable: Table + Copy + Default + Send + Sync + 'static {
     const KEY_COLUMNS: &'static [&'static str];
     /// The number of columns of the table (sizes batch inserts under bind limits).
     const COLUMN_COUNT: usize;
+    /// Every column: its SQL name and its SQL type as declared (`BigInt`,
+    /// `Nullable<Text>`, ..), in declaration order. Lets a test compare the schema with the
+    /// server's catalog.
+    const COLUMNS: &'static [(&'static str, &'static str)];
     /// The key columns.
     fn key_columns() -> Self::KeyColumns;
     /// The filter that selects the row with this key.

@@ -197,13 +197,18 @@ impl<C: ShardConnection> Sharded<C> {
     }
 }
 
-/// A server error on `shard`: unique violations become [`Error::DuplicateKey`] when the
-/// table is known; everything else is [`Error::ShardQuery`], naming the shard.
+/// A server error on `shard`: unique and foreign-key violations become
+/// [`Error::DuplicateKey`] and [`Error::ForeignKeyViolation`] when the table is known;
+/// everything else is [`Error::ShardQuery`], naming the shard.
 pub(crate) fn statement_error(shard: &str, table: Option<&'static str>, e: DieselError) -> Error {
     match (table, e) {
-        (Some(table), e @ DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            crate::key::map_write_error(table, None, e)
-        }
+        (
+            Some(table),
+            e @ DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            ),
+        ) => crate::key::map_write_error(table, None, e),
         (table, source) => Error::ShardQuery {
             shard: shard.to_owned(),
             table,

@@ -1,0 +1,19 @@
+// A foreign key with fewer columns than the parent's key is refused, naming both tables.
+grant::table! {
+    order_items (order_id, product_id) {
+        order_id -> BigInt,
+        product_id -> BigInt,
+    }
+}
+
+grant::table! {
+    shipments (shipment_id) {
+        shipment_id -> BigInt,
+        order_id -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(order_items, shipments);
+grant::foreign_key!(shipments (order_id) -> order_items (order_id, product_id));
+
+fn main() {}
