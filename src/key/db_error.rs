@@ -38,7 +38,7 @@ pub fn map_write_error(table: &'static str, key: Option<String>, err: DieselErro
                     .constraint_name()
                     .map(str::to_owned)
                     .or_else(|| mysql_constraint(info.message())),
-                references: info.details().and_then(|d| referenced_key(d)),
+                references: info.details().and_then(referenced_key),
             }
         }
         source => Error::Query { table, source },
