@@ -67,7 +67,7 @@ pg_start() {
     local primary=$DIR/pg/primary replica=$DIR/pg/replica
     if [ ! -f "$primary/PG_VERSION" ]; then
         log "creating PostgreSQL primary in $primary"
-        as_pg "$PGBIN/initdb" -A trust -U postgres --no-sync -D "$primary" >/dev/null
+        as_pg "$PGBIN/initdb" -A trust -U postgres --no-sync --encoding=UTF8 --no-locale -D "$primary" >/dev/null
         cat >>"$primary/postgresql.conf" <<CONF
 port = $PG_PORT
 listen_addresses = '127.0.0.1'

@@ -129,6 +129,25 @@ pub enum Error {
     /// A migration failed (names the database and the migration).
     #[error(transparent)]
     Migration(crate::migrate::MigrationError),
+    /// A merged aggregate overflowed its type.
+    #[error("cannot merge `{aggregate}` across shards: {reason}")]
+    AggregateOverflow {
+        /// The aggregate (`count`, `sum`, `avg`).
+        aggregate: &'static str,
+        /// What overflowed.
+        reason: String,
+    },
+    /// A shard did not answer a scatter query in time.
+    #[error("shard `{shard}` did not answer within {after:?}")]
+    ShardTimeout {
+        /// The shard's name.
+        shard: String,
+        /// The per-shard timeout.
+        after: std::time::Duration,
+    },
+    /// Keyset pagination (`after`, streams) met a `NULL` sort value.
+    #[error("keyset pagination needs non-null sort values, and a row's sort key is NULL")]
+    NullSortKey,
     /// The topology (code or TOML) is invalid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),

@@ -52,6 +52,7 @@ pub mod config;
 pub mod error;
 pub mod key;
 pub mod migrate;
+pub mod scatter;
 mod portable_uuid;
 pub mod shard;
 pub mod sql_types;

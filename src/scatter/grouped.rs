@@ -1,0 +1,197 @@
+//! `GROUP BY` across shards: each shard groups and aggregates its rows; the groups are
+//! merged (a group's partial aggregates from every shard combined), then ordered and
+//! limited.
+
+use super::aggregate::Aggregate;
+use super::policy::{FailFast, FailurePolicy};
+use super::value::{NullOrdering, SortSql, SortValue};
+use crate::cluster::ShardConnection;
+use crate::shard::operation::{Load, Operation};
+use crate::shard::{ShardId, Sharded};
+use crate::{Error, Result};
+use diesel::dsl::{GroupBy, Select};
+use diesel::query_dsl::methods::{GroupByDsl, SelectDsl};
+use diesel::Expression;
+use std::cmp::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+type GroupValue<G> = <<G as Expression>::SqlType as SortSql>::Value;
+type Comparator<R> = Box<dyn Fn(&R, &R) -> Ordering + Send + Sync>;
+
+/// A scatter query grouped by `G`: choose the aggregates with [`GroupedScatter::aggregate`].
+#[must_use = "a grouped scatter query runs only when its aggregates are loaded"]
+pub struct GroupedScatter<'a, C: ShardConnection, Q, G, P = FailFast> {
+    sharded: &'a Sharded<C>,
+    query: Q,
+    group: G,
+    targets: Vec<(ShardId, Arc<str>)>,
+    timeout: Option<Duration>,
+    limit: Option<i64>,
+    offset: i64,
+    _policy: std::marker::PhantomData<P>,
+}
+
+impl<'a, C: ShardConnection, Q, G, P> GroupedScatter<'a, C, Q, G, P> {
+    pub(crate) fn new(
+        sharded: &'a Sharded<C>,
+        query: Q,
+        group: G,
+        targets: Vec<(ShardId, Arc<str>)>,
+        timeout: Option<Duration>,
+        limit: Option<i64>,
+        offset: i64,
+    ) -> Self {
+        GroupedScatter { sharded, query, group, targets, timeout, limit, offset, _policy: std::marker::PhantomData }
+    }
+
+    /// The aggregates of each group (one, or a tuple; see [`super::agg`]).
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
+    /// use grant::prelude::*;
+    /// use grant::scatter::agg;
+    /// # #[tokio::main]
+    /// # async fn main() -> grant::Result<()> {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// let items: Vec<OrderItem> = (1..=6).map(|o| OrderItem { order_id: o, product_id: o % 2, quantity: o as i32 }).collect();
+    /// shards.insert_all(&items).await?;
+    /// // Total quantity per product, largest first.
+    /// let totals = shards
+    ///     .scatter(order_items::table)
+    ///     .group_by(order_items::product_id)
+    ///     .aggregate((agg::count_star(), agg::sum(order_items::quantity)))
+    ///     .order_by_desc(|(_, (_, sum))| *sum)
+    ///     .load()
+    ///     .await?;
+    /// assert_eq!(totals, vec![(0, (3, Some(12))), (1, (3, Some(9)))]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn aggregate<A: Aggregate>(self, aggregates: A) -> GroupedAggregate<'a, C, Q, G, A, P>
+    where
+        G: Expression,
+        G::SqlType: SortSql,
+    {
+        GroupedAggregate { grouped: self, aggregates, order: None }
+    }
+}
+
+/// A grouped scatter query with its aggregates: order, limit, then [`GroupedAggregate::load`].
+#[must_use = "a grouped scatter query runs only when it is loaded"]
+pub struct GroupedAggregate<'a, C: ShardConnection, Q, G, A, P>
+where
+    G: Expression,
+    G::SqlType: SortSql,
+    A: Aggregate,
+{
+    grouped: GroupedScatter<'a, C, Q, G, P>,
+    aggregates: A,
+    order: Option<Comparator<(GroupValue<G>, A::Output)>>,
+}
+
+impl<'a, C, Q, G, A, P> GroupedAggregate<'a, C, Q, G, A, P>
+where
+    C: ShardConnection,
+    G: Expression,
+    G::SqlType: SortSql,
+    A: Aggregate,
+{
+    /// Orders the merged groups by `key`, ascending (`NULL` where the backend puts it);
+    /// without it, groups come in ascending order of the group value.
+    pub fn order_by_asc<K: SortValue>(self, key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static) -> Self
+    where
+        C::Backend: NullOrdering,
+    {
+        self.ordered(key, false)
+    }
+
+    /// Orders the merged groups by `key`, descending.
+    pub fn order_by_desc<K: SortValue>(self, key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static) -> Self
+    where
+        C::Backend: NullOrdering,
+    {
+        self.ordered(key, true)
+    }
+
+    fn ordered<K: SortValue>(mut self, key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static, descending: bool) -> Self
+    where
+        C::Backend: NullOrdering,
+    {
+        let nulls_largest = <C::Backend as NullOrdering>::NULLS_LARGEST;
+        self.order = Some(Box::new(move |a, b| {
+            let o = key(a).cmp_sql(&key(b), nulls_largest);
+            if descending { o.reverse() } else { o }
+        }));
+        self
+    }
+
+    /// At most `n` groups.
+    pub fn limit(mut self, n: i64) -> Self {
+        self.grouped.limit = Some(n.max(0));
+        self
+    }
+
+    /// Skips `n` groups.
+    pub fn offset(mut self, n: i64) -> Self {
+        self.grouped.offset = n.max(0);
+        self
+    }
+
+    /// Runs on every shard in parallel and merges: one row per group,
+    /// `(group value, aggregates)`, ordered and limited.
+    pub async fn load(self) -> Result<P::Output<Vec<(GroupValue<G>, A::Output)>>>
+    where
+        P: FailurePolicy,
+        C::Backend: NullOrdering,
+        G: Clone,
+        (G, A::Exprs): Expression,
+        Q: GroupByDsl<G> + Clone,
+        GroupBy<Q, G>: SelectDsl<(G, A::Exprs)>,
+        Select<GroupBy<Q, G>, (G, A::Exprs)>: Send,
+        Load<(GroupValue<G>, A::Partial)>:
+            Operation<C, Select<GroupBy<Q, G>, (G, A::Exprs)>, Output = Vec<(GroupValue<G>, A::Partial)>>,
+    {
+        let g = &self.grouped;
+        let timeout = g.timeout;
+        let runs = g
+            .targets
+            .iter()
+            .map(|(shard, name)| {
+                let query = g.query.clone().group_by(g.group.clone()).select((g.group.clone(), self.aggregates.exprs()));
+                let fut = g.sharded.run_on(*shard, None, Load::new(), query);
+                let shard_name = name.clone();
+                let guarded = async move {
+                    match timeout {
+                        Some(after) => tokio::time::timeout(after, fut)
+                            .await
+                            .map_err(|_| Error::ShardTimeout { shard: shard_name.to_string(), after })?,
+                        None => fut.await,
+                    }
+                };
+                (*shard, name.clone(), guarded)
+            })
+            .collect();
+        let (per_shard, failed) = P::run_all(runs).await?;
+
+        let nulls_largest = <C::Backend as NullOrdering>::NULLS_LARGEST;
+        let mut rows: Vec<(GroupValue<G>, A::Partial)> = per_shard.into_iter().flatten().collect();
+        rows.sort_by(|a, b| a.0.cmp_sql(&b.0, nulls_largest));
+        let mut groups: Vec<(GroupValue<G>, A::Output)> = Vec::new();
+        let mut rows = rows.into_iter().peekable();
+        while let Some((value, partial)) = rows.next() {
+            let mut partials = vec![partial];
+            while let Some((_, next)) = rows.next_if(|(v, _)| v.cmp_sql(&value, nulls_largest) == Ordering::Equal) {
+                partials.push(next);
+            }
+            groups.push((value, A::merge(partials)?));
+        }
+        if let Some(order) = &self.order {
+            groups.sort_by(|a, b| order(a, b));
+        }
+        let offset = usize::try_from(g.offset).unwrap_or(usize::MAX);
+        let limit = g.limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)).unwrap_or(usize::MAX);
+        let groups = groups.into_iter().skip(offset).take(limit).collect();
+        Ok(P::finish(groups, failed))
+    }
+}

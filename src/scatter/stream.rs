@@ -1,0 +1,180 @@
+//! Ordered scatter results as a stream, fetched from each shard in keyset batches.
+
+use super::keyset::KeysetFilter;
+use super::order::OrderSpec;
+use super::value::NullOrdering;
+use super::OrderedShardQuery;
+use crate::cluster::ShardConnection;
+use crate::shard::operation::{Load, Operation};
+use crate::shard::{ShardId, Sharded};
+use crate::{Error, Result};
+use diesel::dsl::{Filter, Order, Select};
+use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OrderDsl, SelectDsl};
+use diesel::Expression;
+use futures_util::future::try_join_all;
+use futures_util::stream::Stream;
+use std::cmp::Ordering;
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An ordered scatter query to consume as a stream ([`ScatterStream::into_stream`]).
+///
+/// Guarantee: rows come in the ordering's order, merged from every shard; each shard is
+/// read in batches of `batch` rows (`ORDER BY .. LIMIT batch`, then the next batch after
+/// the last row seen), so at most one batch per shard is held in memory however many rows
+/// the query has. The ordering must be total and its values non-null ([`Error::NullSortKey`]
+/// otherwise).
+///
+/// ```
+/// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
+/// use futures_util::TryStreamExt;
+/// use grant::prelude::*;
+/// use grant::scatter::asc;
+/// # #[tokio::main]
+/// # async fn main() -> grant::Result<()> {
+/// # let (shards, _dir) = two_sqlite_shards().await;
+/// let items: Vec<OrderItem> = (1..=25).map(|o| OrderItem { order_id: o, product_id: 1, quantity: 1 }).collect();
+/// shards.insert_all(&items).await?;
+/// let ids: Vec<i64> = shards
+///     .scatter(order_items::table)
+///     .select(order_items::order_id)
+///     .order_by(asc(order_items::order_id))
+///     .stream::<i64>(4)
+///     .into_stream()
+///     .try_collect()
+///     .await?;
+/// assert_eq!(ids, (1..=25).collect::<Vec<_>>());
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "a stream does nothing until it is polled"]
+pub struct ScatterStream<'a, C: ShardConnection, Q, S, O: OrderSpec, U> {
+    sharded: &'a Sharded<C>,
+    query: Q,
+    selection: S,
+    spec: O,
+    after: Option<O::Values>,
+    targets: Vec<(ShardId, Arc<str>)>,
+    batch: usize,
+    timeout: Option<Duration>,
+    _row: PhantomData<fn() -> U>,
+}
+
+struct State<'a, C: ShardConnection, Q, S, O: OrderSpec, U> {
+    query: ScatterStream<'a, C, Q, S, O, U>,
+    buffers: Vec<VecDeque<(O::Values, U)>>,
+    last: Vec<Option<O::Values>>,
+    exhausted: Vec<bool>,
+    started: bool,
+}
+
+impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O, U> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        sharded: &'a Sharded<C>,
+        query: Q,
+        selection: S,
+        spec: O,
+        after: Option<O::Values>,
+        targets: Vec<(ShardId, Arc<str>)>,
+        batch: usize,
+        timeout: Option<Duration>,
+    ) -> Self {
+        ScatterStream { sharded, query, selection, spec, after, targets, batch: batch.max(1), timeout, _row: PhantomData }
+    }
+
+    /// The stream of rows.
+    pub fn into_stream(self) -> impl Stream<Item = Result<U>> + Send + 'a
+    where
+        'a: 'a,
+        C::Backend: NullOrdering,
+        U: Send + 'static,
+        Q: Send + Sync + 'a,
+        S: Send + Sync + 'a,
+        S: Clone,
+        (O::Exprs, S): Expression,
+        O::Sql: Expression,
+        Q: FilterDsl<KeysetFilter<O>> + Clone,
+        Filter<Q, KeysetFilter<O>>: SelectDsl<(O::Exprs, S)>,
+        Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
+        Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
+        OrderedShardQuery<Q, S, O>: Send,
+        Load<(O::Values, U)>: Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
+    {
+        let shards = self.targets.len();
+        let state = State {
+            buffers: (0..shards).map(|_| VecDeque::new()).collect(),
+            last: vec![self.after.clone(); shards],
+            exhausted: vec![false; shards],
+            started: false,
+            query: self,
+        };
+        futures_util::stream::try_unfold(state, |mut state| async move {
+            if !state.started {
+                state.started = true;
+                let fills = (0..state.buffers.len()).map(|i| state.query.fetch(i, state.last[i].clone()));
+                for (i, rows) in try_join_all(fills).await?.into_iter().enumerate() {
+                    state.exhausted[i] = rows.len() < state.query.batch;
+                    state.buffers[i].extend(rows);
+                }
+            }
+            let nulls_largest = <C::Backend as NullOrdering>::NULLS_LARGEST;
+            let mut best: Option<usize> = None;
+            for i in 0..state.buffers.len() {
+                let Some((values, _)) = state.buffers[i].front() else { continue };
+                let better = match best.and_then(|b| state.buffers[b].front()) {
+                    None => true,
+                    Some((current, _)) => O::compare(values, current, nulls_largest) == Ordering::Less,
+                };
+                if better {
+                    best = Some(i);
+                }
+            }
+            let Some(i) = best else { return Ok(None) };
+            let Some((values, row)) = state.buffers[i].pop_front() else { return Ok(None) };
+            state.last[i] = Some(values);
+            if state.buffers[i].is_empty() && !state.exhausted[i] {
+                let rows = state.query.fetch(i, state.last[i].clone()).await?;
+                state.exhausted[i] = rows.len() < state.query.batch;
+                state.buffers[i].extend(rows);
+            }
+            Ok(Some((row, state)))
+        })
+    }
+
+    /// The next batch of shard `i` after `after`.
+    async fn fetch(&self, i: usize, after: Option<O::Values>) -> Result<Vec<(O::Values, U)>>
+    where
+        S: Clone,
+        (O::Exprs, S): Expression,
+        O::Sql: Expression,
+        Q: FilterDsl<KeysetFilter<O>> + Clone,
+        Filter<Q, KeysetFilter<O>>: SelectDsl<(O::Exprs, S)>,
+        Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
+        Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
+        OrderedShardQuery<Q, S, O>: Send,
+        Load<(O::Values, U)>: Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
+    {
+        if after.as_ref().is_some_and(O::has_null) {
+            return Err(Error::NullSortKey);
+        }
+        let Some((shard, name)) = self.targets.get(i) else { return Ok(Vec::new()) };
+        let query = self
+            .query
+            .clone()
+            .filter(KeysetFilter::new(&self.spec, after))
+            .select((self.spec.exprs(), self.selection.clone()))
+            .order(self.spec.sql())
+            .limit(i64::try_from(self.batch).unwrap_or(i64::MAX));
+        let run = self.sharded.run_on(*shard, None, Load::new(), query);
+        let rows = match self.timeout {
+            Some(after) => tokio::time::timeout(after, run)
+                .await
+                .map_err(|_| Error::ShardTimeout { shard: name.to_string(), after })??,
+            None => run.await?,
+        };
+        Ok(rows)
+    }
+}
