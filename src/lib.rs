@@ -52,8 +52,8 @@ pub mod config;
 pub mod error;
 pub mod key;
 pub mod migrate;
-pub mod scatter;
 mod portable_uuid;
+pub mod scatter;
 pub mod shard;
 pub mod sql_types;
 #[cfg(feature = "sqlite")]

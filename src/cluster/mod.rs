@@ -1,8 +1,10 @@
 //! One shard's servers: its primary (replicas come with the replica issue), each with a
 //! bb8 pool, and the checkout that turns pool errors into grant's typed errors.
 
+mod guard;
 mod pool;
 
+pub(crate) use guard::StatementGuard;
 pub use pool::{Pool, PoolConfig, PooledConnection, ShardConnection};
 
 use crate::Error;

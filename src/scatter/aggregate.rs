@@ -2,7 +2,7 @@
 //! `MIN`/`MAX` take the extreme, and `AVG` is pushed down as `SUM` and `COUNT` (never an
 //! average of averages).
 
-use super::value::{SortSql, SortValue};
+use super::value::{AvgInput, AvgRounding, NullOrdering, SortSql, SortValue};
 use crate::{Error, Result};
 use bigdecimal::{BigDecimal, ToPrimitive};
 use diesel::Expression;
@@ -21,8 +21,8 @@ pub trait Aggregate: Clone + Send + Sync + 'static {
     type Output: Send + 'static;
     /// The per-shard expressions.
     fn exprs(&self) -> Self::Exprs;
-    /// Merges the shards' partial results.
-    fn merge(partials: Vec<Self::Partial>) -> Result<Self::Output>;
+    /// Merges the shards' partial results, by the rules of backend `Db`.
+    fn merge<Db: NullOrdering + AvgRounding>(partials: Vec<Self::Partial>) -> Result<Self::Output>;
 }
 
 /// A sum that merges: the sum of per-shard sums.
@@ -31,27 +31,40 @@ pub trait Summable: SortValue {
     fn add(self, other: Self) -> std::result::Result<Self, String>;
     /// The value as a float (for averages).
     fn to_f64(&self) -> f64;
+    /// The value as an exact decimal, when it is exact (integers, decimals).
+    fn to_decimal(&self) -> Option<BigDecimal>;
 }
 
 impl Summable for i64 {
     fn add(self, other: Self) -> std::result::Result<Self, String> {
-        self.checked_add(other).ok_or_else(|| format!("{self} + {other} overflows a BIGINT"))
+        self.checked_add(other)
+            .ok_or_else(|| format!("{self} + {other} overflows a BIGINT"))
     }
     fn to_f64(&self) -> f64 {
         *self as f64
+    }
+    fn to_decimal(&self) -> Option<BigDecimal> {
+        Some(BigDecimal::from(*self))
     }
 }
 
 impl Summable for u64 {
     fn add(self, other: Self) -> std::result::Result<Self, String> {
-        self.checked_add(other).ok_or_else(|| format!("{self} + {other} overflows an unsigned BIGINT"))
+        self.checked_add(other)
+            .ok_or_else(|| format!("{self} + {other} overflows an unsigned BIGINT"))
     }
     fn to_f64(&self) -> f64 {
         *self as f64
     }
+    fn to_decimal(&self) -> Option<BigDecimal> {
+        Some(BigDecimal::from(*self))
+    }
 }
 
 impl Summable for f64 {
+    fn to_decimal(&self) -> Option<BigDecimal> {
+        None
+    }
     fn add(self, other: Self) -> std::result::Result<Self, String> {
         Ok(self + other)
     }
@@ -61,6 +74,9 @@ impl Summable for f64 {
 }
 
 impl Summable for f32 {
+    fn to_decimal(&self) -> Option<BigDecimal> {
+        None
+    }
     fn add(self, other: Self) -> std::result::Result<Self, String> {
         Ok(self + other)
     }
@@ -70,6 +86,9 @@ impl Summable for f32 {
 }
 
 impl Summable for BigDecimal {
+    fn to_decimal(&self) -> Option<BigDecimal> {
+        Some(self.clone())
+    }
     fn add(self, other: Self) -> std::result::Result<Self, String> {
         Ok(self + other)
     }
@@ -89,6 +108,9 @@ impl<T: Summable> Summable for Option<T> {
     }
     fn to_f64(&self) -> f64 {
         self.as_ref().map_or(f64::NAN, Summable::to_f64)
+    }
+    fn to_decimal(&self) -> Option<BigDecimal> {
+        self.as_ref().and_then(Summable::to_decimal)
     }
 }
 
@@ -150,7 +172,12 @@ pub fn avg<E: Expression>(expr: E) -> Avg<E> {
 
 fn add_counts(partials: Vec<i64>) -> Result<i64> {
     partials.into_iter().try_fold(0i64, |total, n| {
-        total.checked_add(n).ok_or_else(|| Error::AggregateOverflow { aggregate: "count", reason: "the count overflows a BIGINT".into() })
+        total
+            .checked_add(n)
+            .ok_or_else(|| Error::AggregateOverflow {
+                aggregate: "count",
+                reason: "the count overflows a BIGINT".into(),
+            })
     })
 }
 
@@ -162,7 +189,11 @@ fn no_shards() -> Error {
 fn add_sums<V: Summable>(aggregate: &'static str, partials: Vec<V>) -> Result<V> {
     let mut partials = partials.into_iter();
     let first = partials.next().ok_or_else(no_shards)?;
-    partials.try_fold(first, |total, v| total.add(v).map_err(|reason| Error::AggregateOverflow { aggregate, reason }))
+    partials.try_fold(first, |total, v| {
+        total
+            .add(v)
+            .map_err(|reason| Error::AggregateOverflow { aggregate, reason })
+    })
 }
 
 /// The value of `SUM(expr)` (nullable: `Option<..>`).
@@ -177,7 +208,7 @@ impl Aggregate for CountAll {
     fn exprs(&self) -> CountStar {
         diesel::dsl::count_star()
     }
-    fn merge(partials: Vec<i64>) -> Result<i64> {
+    fn merge<Db: NullOrdering + AvgRounding>(partials: Vec<i64>) -> Result<i64> {
         add_counts(partials)
     }
 }
@@ -194,7 +225,7 @@ where
     fn exprs(&self) -> Self::Exprs {
         diesel::dsl::count(self.0.clone())
     }
-    fn merge(partials: Vec<i64>) -> Result<i64> {
+    fn merge<Db: NullOrdering + AvgRounding>(partials: Vec<i64>) -> Result<i64> {
         add_counts(partials)
     }
 }
@@ -213,7 +244,7 @@ where
     fn exprs(&self) -> Self::Exprs {
         diesel::dsl::sum(self.0.clone())
     }
-    fn merge(partials: Vec<Self::Partial>) -> Result<Self::Output> {
+    fn merge<Db: NullOrdering + AvgRounding>(partials: Vec<Self::Partial>) -> Result<Self::Output> {
         add_sums("sum", partials)
     }
 }
@@ -242,7 +273,7 @@ where
     fn exprs(&self) -> Self::Exprs {
         diesel::dsl::min(self.0.clone())
     }
-    fn merge(partials: Vec<Self::Partial>) -> Result<Self::Output> {
+    fn merge<Db: NullOrdering + AvgRounding>(partials: Vec<Self::Partial>) -> Result<Self::Output> {
         extreme(partials, Ordering::Less)
     }
 }
@@ -260,7 +291,7 @@ where
     fn exprs(&self) -> Self::Exprs {
         diesel::dsl::max(self.0.clone())
     }
-    fn merge(partials: Vec<Self::Partial>) -> Result<Self::Output> {
+    fn merge<Db: NullOrdering + AvgRounding>(partials: Vec<Self::Partial>) -> Result<Self::Output> {
         extreme(partials, Ordering::Greater)
     }
 }
@@ -268,7 +299,7 @@ where
 impl<E> Aggregate for Avg<E>
 where
     E: Expression + Clone + Send + Sync + 'static,
-    E::SqlType: Foldable + SqlType + SingleValue,
+    E::SqlType: Foldable + SqlType + SingleValue + AvgInput,
     <E::SqlType as Foldable>::Sum: SortSql,
     SumValue<E>: Summable,
     diesel::helper_types::sum<E>: Clone + Send + Sync + 'static,
@@ -278,13 +309,29 @@ where
     type Partial = (SumValue<E>, i64);
     type Output = Option<f64>;
     fn exprs(&self) -> Self::Exprs {
-        (diesel::dsl::sum(self.0.clone()), diesel::dsl::count(self.0.clone()))
+        (
+            diesel::dsl::sum(self.0.clone()),
+            diesel::dsl::count(self.0.clone()),
+        )
     }
-    fn merge(partials: Vec<Self::Partial>) -> Result<Option<f64>> {
+    fn merge<Db: NullOrdering + AvgRounding>(partials: Vec<Self::Partial>) -> Result<Option<f64>> {
         let (sums, counts): (Vec<_>, Vec<_>) = partials.into_iter().unzip();
         let count = add_counts(counts)?;
         let sum = add_sums("avg", sums)?;
-        Ok((count > 0).then(|| sum.to_f64() / count as f64))
+        if count == 0 {
+            return Ok(None);
+        }
+        // Divide exactly and round as the backend rounds, when both are known.
+        let rounded = <E::SqlType as AvgInput>::SCALE
+            .and_then(Db::avg_scale)
+            .zip(sum.to_decimal())
+            .and_then(|(scale, total)| {
+                let avg = total / BigDecimal::from(count);
+                ToPrimitive::to_f64(
+                    &avg.with_scale_round(i64::from(scale), bigdecimal::RoundingMode::HalfUp),
+                )
+            });
+        Ok(Some(rounded.unwrap_or_else(|| sum.to_f64() / count as f64)))
     }
 }
 
@@ -297,12 +344,12 @@ macro_rules! tuple_aggregate {
             fn exprs(&self) -> Self::Exprs {
                 ($(self.$i.exprs(),)+)
             }
-            fn merge(partials: Vec<Self::Partial>) -> Result<Self::Output> {
+            fn merge<Db: NullOrdering + AvgRounding>(partials: Vec<Self::Partial>) -> Result<Self::Output> {
                 $( let mut $v = Vec::with_capacity(partials.len()); )+
                 for partial in partials {
                     $( $v.push(partial.$i); )+
                 }
-                Ok(($($t::merge($v)?,)+))
+                Ok(($($t::merge::<Db>($v)?,)+))
             }
         }
     };

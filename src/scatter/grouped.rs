@@ -4,14 +4,14 @@
 
 use super::aggregate::Aggregate;
 use super::policy::{FailFast, FailurePolicy};
-use super::value::{NullOrdering, SortSql, SortValue};
+use super::value::{AvgRounding, NullOrdering, SortSql, SortValue};
 use crate::cluster::ShardConnection;
 use crate::shard::operation::{Load, Operation};
 use crate::shard::{ShardId, Sharded};
 use crate::{Error, Result};
+use diesel::Expression;
 use diesel::dsl::{GroupBy, Select};
 use diesel::query_dsl::methods::{GroupByDsl, SelectDsl};
-use diesel::Expression;
 use std::cmp::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +42,16 @@ impl<'a, C: ShardConnection, Q, G, P> GroupedScatter<'a, C, Q, G, P> {
         limit: Option<i64>,
         offset: i64,
     ) -> Self {
-        GroupedScatter { sharded, query, group, targets, timeout, limit, offset, _policy: std::marker::PhantomData }
+        GroupedScatter {
+            sharded,
+            query,
+            group,
+            targets,
+            timeout,
+            limit,
+            offset,
+            _policy: std::marker::PhantomData,
+        }
     }
 
     /// The aggregates of each group (one, or a tuple; see [`super::agg`]).
@@ -73,7 +82,11 @@ impl<'a, C: ShardConnection, Q, G, P> GroupedScatter<'a, C, Q, G, P> {
         G: Expression,
         G::SqlType: SortSql,
     {
-        GroupedAggregate { grouped: self, aggregates, order: None }
+        GroupedAggregate {
+            grouped: self,
+            aggregates,
+            order: None,
+        }
     }
 }
 
@@ -99,7 +112,10 @@ where
 {
     /// Orders the merged groups by `key`, ascending (`NULL` where the backend puts it);
     /// without it, groups come in ascending order of the group value.
-    pub fn order_by_asc<K: SortValue>(self, key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static) -> Self
+    pub fn order_by_asc<K: SortValue>(
+        self,
+        key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static,
+    ) -> Self
     where
         C::Backend: NullOrdering,
     {
@@ -107,14 +123,21 @@ where
     }
 
     /// Orders the merged groups by `key`, descending.
-    pub fn order_by_desc<K: SortValue>(self, key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static) -> Self
+    pub fn order_by_desc<K: SortValue>(
+        self,
+        key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static,
+    ) -> Self
     where
         C::Backend: NullOrdering,
     {
         self.ordered(key, true)
     }
 
-    fn ordered<K: SortValue>(mut self, key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static, descending: bool) -> Self
+    fn ordered<K: SortValue>(
+        mut self,
+        key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static,
+        descending: bool,
+    ) -> Self
     where
         C::Backend: NullOrdering,
     {
@@ -143,14 +166,17 @@ where
     pub async fn load(self) -> Result<P::Output<Vec<(GroupValue<G>, A::Output)>>>
     where
         P: FailurePolicy,
-        C::Backend: NullOrdering,
+        C::Backend: NullOrdering + AvgRounding,
         G: Clone,
         (G, A::Exprs): Expression,
         Q: GroupByDsl<G> + Clone,
         GroupBy<Q, G>: SelectDsl<(G, A::Exprs)>,
         Select<GroupBy<Q, G>, (G, A::Exprs)>: Send,
-        Load<(GroupValue<G>, A::Partial)>:
-            Operation<C, Select<GroupBy<Q, G>, (G, A::Exprs)>, Output = Vec<(GroupValue<G>, A::Partial)>>,
+        Load<(GroupValue<G>, A::Partial)>: Operation<
+                C,
+                Select<GroupBy<Q, G>, (G, A::Exprs)>,
+                Output = Vec<(GroupValue<G>, A::Partial)>,
+            >,
     {
         let g = &self.grouped;
         let timeout = g.timeout;
@@ -158,14 +184,21 @@ where
             .targets
             .iter()
             .map(|(shard, name)| {
-                let query = g.query.clone().group_by(g.group.clone()).select((g.group.clone(), self.aggregates.exprs()));
+                let query = g
+                    .query
+                    .clone()
+                    .group_by(g.group.clone())
+                    .select((g.group.clone(), self.aggregates.exprs()));
                 let fut = g.sharded.run_on(*shard, None, Load::new(), query);
                 let shard_name = name.clone();
                 let guarded = async move {
                     match timeout {
-                        Some(after) => tokio::time::timeout(after, fut)
-                            .await
-                            .map_err(|_| Error::ShardTimeout { shard: shard_name.to_string(), after })?,
+                        Some(after) => tokio::time::timeout(after, fut).await.map_err(|_| {
+                            Error::ShardTimeout {
+                                shard: shard_name.to_string(),
+                                after,
+                            }
+                        })?,
                         None => fut.await,
                     }
                 };
@@ -181,16 +214,21 @@ where
         let mut rows = rows.into_iter().peekable();
         while let Some((value, partial)) = rows.next() {
             let mut partials = vec![partial];
-            while let Some((_, next)) = rows.next_if(|(v, _)| v.cmp_sql(&value, nulls_largest) == Ordering::Equal) {
+            while let Some((_, next)) =
+                rows.next_if(|(v, _)| v.cmp_sql(&value, nulls_largest) == Ordering::Equal)
+            {
                 partials.push(next);
             }
-            groups.push((value, A::merge(partials)?));
+            groups.push((value, A::merge::<C::Backend>(partials)?));
         }
         if let Some(order) = &self.order {
             groups.sort_by(|a, b| order(a, b));
         }
         let offset = usize::try_from(g.offset).unwrap_or(usize::MAX);
-        let limit = g.limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)).unwrap_or(usize::MAX);
+        let limit = g
+            .limit
+            .map(|l| usize::try_from(l).unwrap_or(usize::MAX))
+            .unwrap_or(usize::MAX);
         let groups = groups.into_iter().skip(offset).take(limit).collect();
         Ok(P::finish(groups, failed))
     }

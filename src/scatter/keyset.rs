@@ -1,11 +1,11 @@
 //! The optional keyset condition of a scatter page: `after(..)` or nothing.
 
 use super::order::{After, KeysetSql, OrderSpec};
+use diesel::QueryResult;
 use diesel::backend::Backend;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::Bool;
-use diesel::QueryResult;
 
 /// `WHERE <rows after the keyset>`, or `1 = 1` when the page starts at the beginning (one
 /// statement type for both, so that every page is the same statement).
@@ -17,7 +17,9 @@ pub struct KeysetFilter<O: OrderSpec> {
 impl<O: OrderSpec> KeysetFilter<O> {
     /// After `values` in `ordering`, or everything.
     pub fn new(ordering: &O, values: Option<O::Values>) -> Self {
-        KeysetFilter { after: values.map(|v| After::new(ordering, v)) }
+        KeysetFilter {
+            after: values.map(|v| After::new(ordering, v)),
+        }
     }
 }
 
@@ -27,7 +29,10 @@ impl<O: OrderSpec> Expression for KeysetFilter<O> {
 
 impl<O: OrderSpec, QS> AppearsOnTable<QS> for KeysetFilter<O> where O::Exprs: AppearsOnTable<QS> {}
 
-impl<O: OrderSpec, QS> SelectableExpression<QS> for KeysetFilter<O> where O::Exprs: SelectableExpression<QS> {}
+impl<O: OrderSpec, QS> SelectableExpression<QS> for KeysetFilter<O> where
+    O::Exprs: SelectableExpression<QS>
+{
+}
 
 impl<O: OrderSpec, GB> ValidGrouping<GB> for KeysetFilter<O>
 where

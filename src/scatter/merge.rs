@@ -16,7 +16,8 @@ struct Head<O: OrderSpec, U> {
 impl<O: OrderSpec, U> Head<O, U> {
     fn order(&self, other: &Self) -> Ordering {
         // Ties between shards go to the lower shard, so the merge is deterministic.
-        O::compare(&self.values, &other.values, self.nulls_largest).then(self.shard.cmp(&other.shard))
+        O::compare(&self.values, &other.values, self.nulls_largest)
+            .then(self.shard.cmp(&other.shard))
     }
 }
 
@@ -49,20 +50,35 @@ pub(crate) fn merge_sorted<O: OrderSpec, U>(
     offset: usize,
     limit: Option<usize>,
 ) -> Vec<U> {
-    let mut iters: Vec<std::vec::IntoIter<(O::Values, U)>> = shards.into_iter().map(Vec::into_iter).collect();
+    let mut iters: Vec<std::vec::IntoIter<(O::Values, U)>> =
+        shards.into_iter().map(Vec::into_iter).collect();
     let mut heap = BinaryHeap::with_capacity(iters.len());
     for (shard, it) in iters.iter_mut().enumerate() {
         if let Some((values, row)) = it.next() {
-            heap.push(Head::<O, U> { values, row, shard, nulls_largest, _order: PhantomData });
+            heap.push(Head::<O, U> {
+                values,
+                row,
+                shard,
+                nulls_largest,
+                _order: PhantomData,
+            });
         }
     }
-    let wanted = limit.map(|l| offset.saturating_add(l)).unwrap_or(usize::MAX);
+    let wanted = limit
+        .map(|l| offset.saturating_add(l))
+        .unwrap_or(usize::MAX);
     let mut out = Vec::new();
     let mut taken = 0usize;
     while taken < wanted {
         let Some(head) = heap.pop() else { break };
         if let Some((values, row)) = iters.get_mut(head.shard).and_then(Iterator::next) {
-            heap.push(Head { values, row, shard: head.shard, nulls_largest, _order: PhantomData });
+            heap.push(Head {
+                values,
+                row,
+                shard: head.shard,
+                nulls_largest,
+                _order: PhantomData,
+            });
         }
         if taken >= offset {
             out.push(head.row);
@@ -85,7 +101,12 @@ mod tests {
         let b = vec![((7, 1), "b7"), ((5, 0), "b5")];
         let merged = merge_sorted::<Spec, _>(vec![a, b], false, 1, Some(3));
         assert_eq!(merged, vec!["b7", "b5", "a5"]);
-        let all = merge_sorted::<Spec, _>(vec![vec![((2, 0), "x")], vec![], vec![((3, 0), "y")]], false, 0, None);
+        let all = merge_sorted::<Spec, _>(
+            vec![vec![((2, 0), "x")], vec![], vec![((3, 0), "y")]],
+            false,
+            0,
+            None,
+        );
         assert_eq!(all, vec!["y", "x"]);
     }
 }

@@ -50,7 +50,9 @@
 pub mod agg {
     //! Aggregates for scatter queries: [`count_star`], [`count`], [`sum`], [`min`], [`max`],
     //! [`avg`], alone or in tuples.
-    pub use super::aggregate::{Avg, Count, CountAll, Max, Min, Sum, avg, count, count_star, max, min, sum};
+    pub use super::aggregate::{
+        Avg, Count, CountAll, Max, Min, Sum, avg, count, count_star, max, min, sum,
+    };
 }
 
 mod aggregate;
@@ -68,15 +70,15 @@ pub use keyset::KeysetFilter;
 pub use order::{After, Asc, Desc, KeysetSql, OrderSpec, OrderTerm, asc, desc};
 pub use policy::{FailFast, FailurePolicy, Partial, PartialResult, ShardFailure};
 pub use stream::ScatterStream;
-pub use value::{NullOrdering, SortSql, SortValue};
+pub use value::{AvgInput, AvgRounding, NullOrdering, SortSql, SortValue};
 
 use crate::cluster::ShardConnection;
 use crate::shard::operation::{GetResult, Load, Operation};
 use crate::shard::{ShardId, Sharded};
 use crate::{Error, Result};
+use diesel::Expression;
 use diesel::dsl::{Filter, Limit, Order, Select};
 use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OrderDsl, SelectDsl};
-use diesel::Expression;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
 use std::sync::Arc;
@@ -154,7 +156,10 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
             sharded: self.sharded,
             query: self.query,
             selection: self.selection,
-            ordering: Ordered { spec: ordering, after: None },
+            ordering: Ordered {
+                spec: ordering,
+                after: None,
+            },
             limit: self.limit,
             offset: self.offset,
             shards: self.shards,
@@ -207,8 +212,14 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
     fn targets(&self) -> Vec<(ShardId, Arc<str>)> {
         let routing = self.sharded.routing();
         match &self.shards {
-            Some(shards) => shards.iter().map(|s| (*s, routing.name(*s).clone())).collect(),
-            None => routing.all().map(|s| (s, routing.name(s).clone())).collect(),
+            Some(shards) => shards
+                .iter()
+                .map(|s| (*s, routing.name(*s).clone()))
+                .collect(),
+            None => routing
+                .all()
+                .map(|s| (s, routing.name(s).clone()))
+                .collect(),
         }
     }
 
@@ -229,9 +240,12 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
                 let shard_name = name.clone();
                 let guarded = async move {
                     match timeout {
-                        Some(after) => tokio::time::timeout(after, fut)
-                            .await
-                            .map_err(|_| Error::ShardTimeout { shard: shard_name.to_string(), after })?,
+                        Some(after) => tokio::time::timeout(after, fut).await.map_err(|_| {
+                            Error::ShardTimeout {
+                                shard: shard_name.to_string(),
+                                after,
+                            }
+                        })?,
                         None => fut.await,
                     }
                 };
@@ -246,6 +260,7 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
     pub async fn aggregate<A>(self, aggregates: A) -> Result<P::Output<A::Output>>
     where
         P: FailurePolicy,
+        C::Backend: NullOrdering + AvgRounding,
         A: Aggregate,
         A::Exprs: Expression,
         Q: SelectDsl<A::Exprs> + Clone,
@@ -258,13 +273,14 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
                 self.sharded.run_on(shard, None, GetResult::new(), query)
             })
             .await?;
-        Ok(P::finish(A::merge(partials)?, failed))
+        Ok(P::finish(A::merge::<C::Backend>(partials)?, failed))
     }
 
     /// `COUNT(*)` over every shard.
     pub async fn count(self) -> Result<P::Output<i64>>
     where
         P: FailurePolicy,
+        C::Backend: NullOrdering + AvgRounding,
         Q: SelectDsl<diesel::dsl::CountStar> + Clone,
         Select<Q, diesel::dsl::CountStar>: Send,
         GetResult<i64>: Operation<C, Select<Q, diesel::dsl::CountStar>, Output = i64>,
@@ -290,9 +306,12 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
                 let fut = self.sharded.run_on(shard, None, GetResult::new(), query);
                 async move {
                     match timeout {
-                        Some(after) => tokio::time::timeout(after, fut)
-                            .await
-                            .map_err(|_| Error::ShardTimeout { shard: name.to_string(), after })?,
+                        Some(after) => tokio::time::timeout(after, fut).await.map_err(|_| {
+                            Error::ShardTimeout {
+                                shard: name.to_string(),
+                                after,
+                            }
+                        })?,
                         None => fut.await,
                     }
                 }
@@ -310,7 +329,15 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
     /// groups (see [`GroupedScatter`]).
     pub fn group_by<G>(self, group: G) -> GroupedScatter<'a, C, Q, G, P> {
         let targets = self.targets();
-        GroupedScatter::new(self.sharded, self.query, group, targets, self.timeout, self.limit, self.offset)
+        GroupedScatter::new(
+            self.sharded,
+            self.query,
+            group,
+            targets,
+            self.timeout,
+            self.limit,
+            self.offset,
+        )
     }
 }
 
@@ -327,19 +354,37 @@ impl<'a, C: ShardConnection, Q, S, P> Scatter<'a, C, Q, S, Unordered, P> {
         Limit<Select<Q, S>>: Send,
         Load<U>: Operation<C, Limit<Select<Q, S>>, Output = Vec<U>>,
     {
-        let per_shard = self.limit.map(|l| l.saturating_add(self.offset)).unwrap_or(i64::MAX);
+        let per_shard = self
+            .limit
+            .map(|l| l.saturating_add(self.offset))
+            .unwrap_or(i64::MAX);
         let (rows, failed) = self
             .fan_out(|shard| {
-                let query = self.query.clone().select(self.selection.clone()).limit(per_shard);
+                let query = self
+                    .query
+                    .clone()
+                    .select(self.selection.clone())
+                    .limit(per_shard);
                 self.sharded.run_on(shard, None, Load::new(), query)
             })
             .await?;
         let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
-        let limit = self.limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)).unwrap_or(usize::MAX);
-        let merged = rows.into_iter().flatten().skip(offset).take(limit).collect();
+        let limit = self
+            .limit
+            .map(|l| usize::try_from(l).unwrap_or(usize::MAX))
+            .unwrap_or(usize::MAX);
+        let merged = rows
+            .into_iter()
+            .flatten()
+            .skip(offset)
+            .take(limit)
+            .collect();
         Ok(P::finish(merged, failed))
     }
 }
+
+/// A row with its sort values, as the merge sees it.
+type Keyed<O, U> = (<O as OrderSpec>::Values, (<O as OrderSpec>::Values, U));
 
 /// The statement each shard runs for an ordered page.
 pub type OrderedShardQuery<Q, S, O> = Limit<
@@ -371,14 +416,18 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
         Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
         Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
         OrderedShardQuery<Q, S, O>: Send,
-        Load<(O::Values, U)>: Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
+        Load<(O::Values, U)>:
+            Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
     {
         if let Some(after) = &self.ordering.after {
             if O::has_null(after) {
                 return Err(Error::NullSortKey);
             }
         }
-        let per_shard = self.limit.map(|l| l.saturating_add(self.offset)).unwrap_or(i64::MAX);
+        let per_shard = self
+            .limit
+            .map(|l| l.saturating_add(self.offset))
+            .unwrap_or(i64::MAX);
         let spec = &self.ordering.spec;
         let after = &self.ordering.after;
         let (rows, failed) = self
@@ -395,9 +444,21 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
             .await?;
         let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
         let limit = self.limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
-        let rows: Vec<Vec<(O::Values, (O::Values, U))>> =
-            rows.into_iter().map(|shard| shard.into_iter().map(|(v, u)| (v.clone(), (v, u))).collect()).collect();
-        let merged = merge::merge_sorted::<O, _>(rows, <C::Backend as NullOrdering>::NULLS_LARGEST, offset, limit);
+        let rows: Vec<Vec<Keyed<O, U>>> = rows
+            .into_iter()
+            .map(|shard| {
+                shard
+                    .into_iter()
+                    .map(|(v, u)| (v.clone(), (v, u)))
+                    .collect()
+            })
+            .collect();
+        let merged = merge::merge_sorted::<O, _>(
+            rows,
+            <C::Backend as NullOrdering>::NULLS_LARGEST,
+            offset,
+            limit,
+        );
         Ok(P::finish(merged, failed))
     }
 
@@ -416,10 +477,13 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
         Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
         Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
         OrderedShardQuery<Q, S, O>: Send,
-        Load<(O::Values, U)>: Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
+        Load<(O::Values, U)>:
+            Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
     {
         let with_keys = self.load_with_keys::<U>().await?;
-        Ok(P::map_output(with_keys, |rows| rows.into_iter().map(|(_, u)| u).collect()))
+        Ok(P::map_output(with_keys, |rows| {
+            rows.into_iter().map(|(_, u)| u).collect()
+        }))
     }
 
     /// The rows in order as a stream, fetched from each shard in keyset batches of

@@ -124,7 +124,11 @@ macro_rules! single_term_spec {
             }
             fn compare(a: &Self::Values, b: &Self::Values, nulls_largest: bool) -> Ordering {
                 let o = a.0.cmp_sql(&b.0, nulls_largest);
-                if <$term<E> as OrderTerm>::DESCENDING { o.reverse() } else { o }
+                if <$term<E> as OrderTerm>::DESCENDING {
+                    o.reverse()
+                } else {
+                    o
+                }
             }
             fn has_null(values: &Self::Values) -> bool {
                 values.0.is_null()
@@ -181,7 +185,10 @@ pub struct After<O: OrderSpec> {
 impl<O: OrderSpec> After<O> {
     /// The condition for rows after `values` in `ordering`.
     pub fn new(ordering: &O, values: O::Values) -> Self {
-        After { exprs: ordering.exprs(), values }
+        After {
+            exprs: ordering.exprs(),
+            values,
+        }
     }
 }
 
@@ -191,7 +198,8 @@ impl<O: OrderSpec> Expression for After<O> {
 
 impl<O: OrderSpec, QS> AppearsOnTable<QS> for After<O> where O::Exprs: AppearsOnTable<QS> {}
 
-impl<O: OrderSpec, QS> SelectableExpression<QS> for After<O> where O::Exprs: SelectableExpression<QS> {}
+impl<O: OrderSpec, QS> SelectableExpression<QS> for After<O> where O::Exprs: SelectableExpression<QS>
+{}
 
 impl<O: OrderSpec, GB> ValidGrouping<GB> for After<O>
 where
@@ -209,7 +217,11 @@ impl<O: OrderSpec> QueryId for After<O> {
 /// values the backend can render and bind.
 pub trait KeysetSql<DB: Backend>: OrderSpec {
     /// Renders the condition.
-    fn walk_after<'b>(exprs: &'b Self::Exprs, values: &'b Self::Values, out: AstPass<'_, 'b, DB>) -> QueryResult<()>;
+    fn walk_after<'b>(
+        exprs: &'b Self::Exprs,
+        values: &'b Self::Values,
+        out: AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()>;
 }
 
 impl<O: KeysetSql<DB>, DB: Backend> QueryFragment<DB> for After<O> {
@@ -273,7 +285,11 @@ macro_rules! single_keyset_sql {
             $term<E>: OrderTerm,
             ($term<E>,): KeysetSql<DB, Exprs = Self::Exprs, Values = Self::Values>,
         {
-            fn walk_after<'b>(exprs: &'b Self::Exprs, values: &'b Self::Values, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+            fn walk_after<'b>(
+                exprs: &'b Self::Exprs,
+                values: &'b Self::Values,
+                out: AstPass<'_, 'b, DB>,
+            ) -> QueryResult<()> {
                 <($term<E>,) as KeysetSql<DB>>::walk_after(exprs, values, out)
             }
         }

@@ -41,14 +41,19 @@ pub trait FailurePolicy: Copy + Send + Sync + 'static {
     type Output<T: Send>: Send;
     /// Runs every shard's future; returns the results of those that answered and the
     /// failures this policy tolerates.
-    fn run_all<T, Fut>(runs: Vec<(ShardId, Arc<str>, Fut)>) -> impl Future<Output = Result<(Vec<T>, Vec<ShardFailure>)>> + Send
+    fn run_all<T, Fut>(
+        runs: Vec<(ShardId, Arc<str>, Fut)>,
+    ) -> impl Future<Output = Result<(Vec<T>, Vec<ShardFailure>)>> + Send
     where
         T: Send,
         Fut: Future<Output = Result<T>> + Send;
     /// The output of a merged value.
     fn finish<T: Send>(value: T, failed: Vec<ShardFailure>) -> Self::Output<T>;
     /// Transforms the value of an output.
-    fn map_output<T: Send, R: Send>(output: Self::Output<T>, f: impl FnOnce(T) -> R) -> Self::Output<R>;
+    fn map_output<T: Send, R: Send>(
+        output: Self::Output<T>,
+        f: impl FnOnce(T) -> R,
+    ) -> Self::Output<R>;
 }
 
 /// Fail fast (the default): the first shard to fail fails the query, with an error naming
@@ -63,12 +68,17 @@ pub struct Partial;
 impl FailurePolicy for FailFast {
     type Output<T: Send> = T;
 
-    fn run_all<T, Fut>(runs: Vec<(ShardId, Arc<str>, Fut)>) -> impl Future<Output = Result<(Vec<T>, Vec<ShardFailure>)>> + Send
+    async fn run_all<T, Fut>(
+        runs: Vec<(ShardId, Arc<str>, Fut)>,
+    ) -> Result<(Vec<T>, Vec<ShardFailure>)>
     where
         T: Send,
         Fut: Future<Output = Result<T>> + Send,
     {
-        async move { Ok((try_join_all(runs.into_iter().map(|(_, _, f)| f)).await?, Vec::new())) }
+        Ok((
+            try_join_all(runs.into_iter().map(|(_, _, f)| f)).await?,
+            Vec::new(),
+        ))
     }
 
     fn finish<T: Send>(value: T, _failed: Vec<ShardFailure>) -> T {
@@ -83,13 +93,16 @@ impl FailurePolicy for FailFast {
 impl FailurePolicy for Partial {
     type Output<T: Send> = PartialResult<T>;
 
-    fn run_all<T, Fut>(runs: Vec<(ShardId, Arc<str>, Fut)>) -> impl Future<Output = Result<(Vec<T>, Vec<ShardFailure>)>> + Send
+    async fn run_all<T, Fut>(
+        runs: Vec<(ShardId, Arc<str>, Fut)>,
+    ) -> Result<(Vec<T>, Vec<ShardFailure>)>
     where
         T: Send,
         Fut: Future<Output = Result<T>> + Send,
     {
-        async move {
-            let (ids, futures): (Vec<_>, Vec<_>) = runs.into_iter().map(|(s, n, f)| ((s, n), f)).unzip();
+        {
+            let (ids, futures): (Vec<_>, Vec<_>) =
+                runs.into_iter().map(|(s, n, f)| ((s, n), f)).unzip();
             let results = join_all(futures).await;
             let mut values = Vec::with_capacity(results.len());
             let mut failed = Vec::new();
@@ -107,7 +120,13 @@ impl FailurePolicy for Partial {
         PartialResult { value, failed }
     }
 
-    fn map_output<T: Send, R: Send>(output: PartialResult<T>, f: impl FnOnce(T) -> R) -> PartialResult<R> {
-        PartialResult { value: f(output.value), failed: output.failed }
+    fn map_output<T: Send, R: Send>(
+        output: PartialResult<T>,
+        f: impl FnOnce(T) -> R,
+    ) -> PartialResult<R> {
+        PartialResult {
+            value: f(output.value),
+            failed: output.failed,
+        }
     }
 }

@@ -1,16 +1,16 @@
 //! Ordered scatter results as a stream, fetched from each shard in keyset batches.
 
+use super::OrderedShardQuery;
 use super::keyset::KeysetFilter;
 use super::order::OrderSpec;
 use super::value::NullOrdering;
-use super::OrderedShardQuery;
 use crate::cluster::ShardConnection;
 use crate::shard::operation::{Load, Operation};
 use crate::shard::{ShardId, Sharded};
 use crate::{Error, Result};
+use diesel::Expression;
 use diesel::dsl::{Filter, Order, Select};
 use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OrderDsl, SelectDsl};
-use diesel::Expression;
 use futures_util::future::try_join_all;
 use futures_util::stream::Stream;
 use std::cmp::Ordering;
@@ -82,7 +82,17 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
         batch: usize,
         timeout: Option<Duration>,
     ) -> Self {
-        ScatterStream { sharded, query, selection, spec, after, targets, batch: batch.max(1), timeout, _row: PhantomData }
+        ScatterStream {
+            sharded,
+            query,
+            selection,
+            spec,
+            after,
+            targets,
+            batch: batch.max(1),
+            timeout,
+            _row: PhantomData,
+        }
     }
 
     /// The stream of rows.
@@ -101,7 +111,8 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
         Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
         Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
         OrderedShardQuery<Q, S, O>: Send,
-        Load<(O::Values, U)>: Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
+        Load<(O::Values, U)>:
+            Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
     {
         let shards = self.targets.len();
         let state = State {
@@ -114,7 +125,8 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
         futures_util::stream::try_unfold(state, |mut state| async move {
             if !state.started {
                 state.started = true;
-                let fills = (0..state.buffers.len()).map(|i| state.query.fetch(i, state.last[i].clone()));
+                let fills =
+                    (0..state.buffers.len()).map(|i| state.query.fetch(i, state.last[i].clone()));
                 for (i, rows) in try_join_all(fills).await?.into_iter().enumerate() {
                     state.exhausted[i] = rows.len() < state.query.batch;
                     state.buffers[i].extend(rows);
@@ -123,17 +135,23 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
             let nulls_largest = <C::Backend as NullOrdering>::NULLS_LARGEST;
             let mut best: Option<usize> = None;
             for i in 0..state.buffers.len() {
-                let Some((values, _)) = state.buffers[i].front() else { continue };
+                let Some((values, _)) = state.buffers[i].front() else {
+                    continue;
+                };
                 let better = match best.and_then(|b| state.buffers[b].front()) {
                     None => true,
-                    Some((current, _)) => O::compare(values, current, nulls_largest) == Ordering::Less,
+                    Some((current, _)) => {
+                        O::compare(values, current, nulls_largest) == Ordering::Less
+                    }
                 };
                 if better {
                     best = Some(i);
                 }
             }
             let Some(i) = best else { return Ok(None) };
-            let Some((values, row)) = state.buffers[i].pop_front() else { return Ok(None) };
+            let Some((values, row)) = state.buffers[i].pop_front() else {
+                return Ok(None);
+            };
             state.last[i] = Some(values);
             if state.buffers[i].is_empty() && !state.exhausted[i] {
                 let rows = state.query.fetch(i, state.last[i].clone()).await?;
@@ -155,12 +173,15 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
         Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
         Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
         OrderedShardQuery<Q, S, O>: Send,
-        Load<(O::Values, U)>: Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
+        Load<(O::Values, U)>:
+            Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
     {
         if after.as_ref().is_some_and(O::has_null) {
             return Err(Error::NullSortKey);
         }
-        let Some((shard, name)) = self.targets.get(i) else { return Ok(Vec::new()) };
+        let Some((shard, name)) = self.targets.get(i) else {
+            return Ok(Vec::new());
+        };
         let query = self
             .query
             .clone()
@@ -170,9 +191,14 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
             .limit(i64::try_from(self.batch).unwrap_or(i64::MAX));
         let run = self.sharded.run_on(*shard, None, Load::new(), query);
         let rows = match self.timeout {
-            Some(after) => tokio::time::timeout(after, run)
-                .await
-                .map_err(|_| Error::ShardTimeout { shard: name.to_string(), after })??,
+            Some(after) => {
+                tokio::time::timeout(after, run)
+                    .await
+                    .map_err(|_| Error::ShardTimeout {
+                        shard: name.to_string(),
+                        after,
+                    })??
+            }
             None => run.await?,
         };
         Ok(rows)

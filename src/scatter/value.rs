@@ -192,3 +192,76 @@ macro_rules! tuple_values {
 tuple_values!(A 0, B 1);
 tuple_values!(A 0, B 1, C 2);
 tuple_values!(A 0, B 1, C 2, D 3);
+
+/// How a backend rounds `AVG` of exact numbers: MySQL and MariaDB return `AVG` of an
+/// integer column as a decimal with 4 places (`div_precision_increment`), PostgreSQL and
+/// SQLite return it unrounded. Merged averages are rounded the same way.
+///
+/// ```
+/// use grant::scatter::AvgRounding;
+/// assert_eq!(<diesel::mysql::Mysql as AvgRounding>::avg_scale(0), Some(4));
+/// assert_eq!(<diesel::pg::Pg as AvgRounding>::avg_scale(0), None);
+/// ```
+pub trait AvgRounding {
+    /// The decimal places of `AVG` over a column with `input_scale` decimal places
+    /// (integers: 0), or `None` when the backend does not round.
+    fn avg_scale(input_scale: u32) -> Option<u32>;
+}
+
+#[cfg(feature = "postgres")]
+impl AvgRounding for diesel::pg::Pg {
+    fn avg_scale(_: u32) -> Option<u32> {
+        None
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl AvgRounding for diesel::mysql::Mysql {
+    fn avg_scale(input_scale: u32) -> Option<u32> {
+        Some(input_scale + 4)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl AvgRounding for diesel::sqlite::Sqlite {
+    fn avg_scale(_: u32) -> Option<u32> {
+        None
+    }
+}
+
+/// The decimal places of a SQL type's values, when they are exact: integers have 0;
+/// floats and numerics of unknown scale have none.
+pub trait AvgInput {
+    /// The scale, if exact and known.
+    const SCALE: Option<u32>;
+}
+
+macro_rules! avg_input {
+    ($($sql:ty => $scale:expr),* $(,)?) => {$(
+        impl AvgInput for $sql {
+            const SCALE: Option<u32> = $scale;
+        }
+    )*};
+}
+
+avg_input! {
+    sql_types::SmallInt => Some(0),
+    sql_types::Integer => Some(0),
+    sql_types::BigInt => Some(0),
+    sql_types::Float => None,
+    sql_types::Double => None,
+    sql_types::Numeric => None,
+}
+
+#[cfg(feature = "mysql")]
+avg_input! {
+    sql_types::TinyInt => Some(0),
+    sql_types::Unsigned<sql_types::TinyInt> => Some(0),
+    sql_types::Unsigned<sql_types::SmallInt> => Some(0),
+    sql_types::Unsigned<sql_types::Integer> => Some(0),
+    sql_types::Unsigned<sql_types::BigInt> => Some(0),
+}
+
+impl<T: AvgInput> AvgInput for sql_types::Nullable<T> {
+    const SCALE: Option<u32> = T::SCALE;
+}

@@ -228,9 +228,11 @@ impl<C: ShardConnection> Sharded<C> {
             let count = if group.is_empty() {
                 0
             } else {
-                let mut conn = cluster.primary().await?;
+                let mut guard = crate::cluster::StatementGuard::new(cluster.primary().await?);
                 let span = tracing::debug_span!("grant.statement", shard = %cluster.name(), table = R::Table::NAME, op = "insert_all", rows = group.len());
-                tracing::Instrument::instrument(R::insert_many(group, &mut conn), span).await?
+                let inserted = tracing::Instrument::instrument(R::insert_many(group, guard.conn()), span).await;
+                guard.finished();
+                inserted?
             };
             Ok::<_, Error>(ShardResult { shard, name: cluster.name().clone(), value: count })
         });

@@ -3,7 +3,7 @@
 
 use super::operation::{Execute, First, GetResult, Load, Operation};
 use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, ShardRef};
-use crate::cluster::{Cluster, PooledConnection, ShardConnection};
+use crate::cluster::{Cluster, PooledConnection, ShardConnection, StatementGuard};
 use crate::{Error, Result};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use std::sync::Arc;
@@ -185,10 +185,10 @@ impl<C: ShardConnection> Sharded<C> {
         );
         let started = Instant::now();
         let result = async {
-            let mut conn = cluster.primary().await?;
-            op.run(query, &mut conn)
-                .await
-                .map_err(|e| statement_error(cluster.name(), table, e))
+            let mut guard = StatementGuard::new(cluster.primary().await?);
+            let result = op.run(query, guard.conn()).await;
+            guard.finished();
+            result.map_err(|e| statement_error(cluster.name(), table, e))
         }
         .instrument(span.clone())
         .await;
