@@ -96,6 +96,30 @@ pub enum Error {
         /// Why (the connection error).
         cause: String,
     },
+    /// The shard has no host that accepts writes right now (during a failover).
+    #[error("shard `{shard}` has no primary that accepts writes")]
+    NoPrimary {
+        /// The shard's name.
+        shard: String,
+    },
+    /// A write failed before it reached the primary, or the primary refused it as
+    /// read-only: it was certainly not applied, and may be retried.
+    #[error("write on shard `{shard}` was not applied: {cause}")]
+    WriteNotApplied {
+        /// The shard's name.
+        shard: String,
+        /// Why.
+        cause: String,
+    },
+    /// The primary's connection failed while the write ran: it may or may not have been
+    /// applied (grant never retries it unless it was marked idempotent).
+    #[error("write on shard `{shard}` has an unknown outcome (it may have been applied): {cause}")]
+    WriteOutcomeUnknown {
+        /// The shard's name.
+        shard: String,
+        /// What failed.
+        cause: String,
+    },
     /// No connection of the shard's pool came free in time.
     #[error("timed out after {waited:?} waiting for a connection to shard `{shard}`")]
     PoolTimeout {

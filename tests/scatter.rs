@@ -4,7 +4,12 @@
 //! twenty queries run both ways and are compared row for row, on PostgreSQL, MariaDB and
 //! SQLite.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::type_complexity,
+    missing_docs
+)]
 
 mod common;
 

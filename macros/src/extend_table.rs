@@ -591,6 +591,11 @@ fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream 
             }
         }
 
+        /// The bare table selects all of its columns: a read.
+        impl ::grant::shard::StatementKind for table {
+            type Kind = ::grant::shard::ReadKind;
+        }
+
         impl ::grant::shard::ShardKeyed for table {
             type ShardKey = #shard_struct;
             const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];

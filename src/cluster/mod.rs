@@ -1,36 +1,125 @@
-//! One shard's servers: its primary (replicas come with the replica issue), each with a
-//! bb8 pool, and the checkout that turns pool errors into grant's typed errors.
+//! One shard's servers: one or more hosts for the primary role and any number of replicas,
+//! each a [`Node`] with its own bb8 pool and circuit breaker.
+//!
+//! Guarantees:
+//! * **Reads** (select statements outside transactions) go to a healthy replica chosen by
+//!   the [`ReplicaPolicy`], skipping replicas whose circuit is open or whose measured lag is
+//!   over `max_lag`; within `read_your_writes` of a write to the shard, to the primary. A
+//!   read that fails because its node is unreachable is retried on the next candidate, and
+//!   finally on the primary.
+//! * **Writes** (and transactions, and reads that ask for it) go to the current primary:
+//!   the host of the primary role that accepts writes, found by probing
+//!   (`pg_is_in_recovery() = false`, MySQL `@@read_only = 0`). When it fails, the cluster
+//!   probes again, so that writes follow a promoted replica without a restart. A write is
+//!   never retried unless marked idempotent; when its connection failed, the error says
+//!   whether it may have been applied ([`crate::Error::WriteOutcomeUnknown`]) or certainly
+//!   was not ([`crate::Error::WriteNotApplied`]).
 
-mod guard;
+mod breaker;
+mod node;
 mod pool;
+mod probe;
+mod settings;
 
-pub(crate) use guard::StatementGuard;
+pub use breaker::{Breaker, BreakerState};
+pub use node::{Node, NodeRole};
 pub use pool::{Pool, PoolConfig, PooledConnection, ShardConnection};
+pub use probe::{Probe, replica_lag};
+pub use settings::{HealthConfig, ReplicaConfig, ReplicaPolicy};
 
 use crate::Error;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-/// One shard: its name and the pool of its primary.
-///
-/// Guarantee: a checkout either gives a working connection or a typed error naming the
-/// shard: [`Error::PoolTimeout`] when no connection came free within the pool's
-/// `connection_timeout`, [`Error::ShardUnavailable`] when the server refused or could not be
-/// reached.
+/// The servers of one shard, as configured: hosts that may hold the primary role (usually
+/// one) and replicas.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ShardNodes {
+    /// URLs of the hosts that may be the primary, in order of preference.
+    pub primaries: Vec<String>,
+    /// URLs of read replicas.
+    pub replicas: Vec<String>,
+}
+
+impl ShardNodes {
+    /// One primary, no replica.
+    pub fn primary(url: impl Into<String>) -> Self {
+        ShardNodes {
+            primaries: vec![url.into()],
+            replicas: Vec::new(),
+        }
+    }
+
+    /// Adds a replica.
+    pub fn replica(mut self, url: impl Into<String>) -> Self {
+        self.replicas.push(url.into());
+        self
+    }
+
+    /// Adds a host that may take the primary role after a failover.
+    pub fn failover_host(mut self, url: impl Into<String>) -> Self {
+        self.primaries.push(url.into());
+        self
+    }
+}
+
+/// One shard: its primary-role hosts and replicas.
 pub struct Cluster<C: ShardConnection> {
     name: Arc<str>,
-    url: String,
-    primary: Pool<C>,
-    timeout: std::time::Duration,
+    primaries: Vec<Node<C>>,
+    replicas: Vec<Node<C>>,
+    current_primary: AtomicUsize,
+    replica_config: ReplicaConfig,
+    next_replica: AtomicUsize,
+    random_state: AtomicU64,
+    /// Microseconds since `epoch` of the last write through the handle (0: none).
+    last_write: AtomicU64,
+    epoch: Instant,
+    rediscovering: tokio::sync::Mutex<()>,
 }
 
 impl<C: ShardConnection> Cluster<C> {
-    /// A shard named `name` whose primary is at `url`.
-    pub fn new(name: &str, url: &str, config: &PoolConfig) -> Self {
+    /// A shard named `name` with these servers.
+    pub fn new(
+        name: &str,
+        nodes: &ShardNodes,
+        pool: &PoolConfig,
+        replica_config: &ReplicaConfig,
+        health: &HealthConfig,
+    ) -> Self {
+        let name: Arc<str> = Arc::from(name);
+        let breaker = || Breaker::new(health.failure_threshold, health.cool_down);
+        let primaries = nodes
+            .primaries
+            .iter()
+            .enumerate()
+            .map(|(i, url)| {
+                let label = if i == 0 {
+                    "primary".to_owned()
+                } else {
+                    format!("primary {}", i + 1)
+                };
+                Node::new(&name, label, url, pool, breaker())
+            })
+            .collect();
+        let replicas = nodes
+            .replicas
+            .iter()
+            .enumerate()
+            .map(|(i, url)| Node::new(&name, format!("replica {}", i + 1), url, pool, breaker()))
+            .collect();
         Cluster {
-            name: Arc::from(name),
-            url: url.to_owned(),
-            primary: config.build::<C>(url),
-            timeout: config.connection_timeout,
+            name,
+            primaries,
+            replicas,
+            current_primary: AtomicUsize::new(0),
+            replica_config: replica_config.clone(),
+            next_replica: AtomicUsize::new(0),
+            random_state: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
+            last_write: AtomicU64::new(0),
+            epoch: Instant::now(),
+            rediscovering: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -39,28 +128,226 @@ impl<C: ShardConnection> Cluster<C> {
         &self.name
     }
 
-    /// The primary's URL (it may hold a password: do not log it).
+    /// The URL of the current primary (it may hold a password: do not log it).
     pub fn primary_url(&self) -> &str {
-        &self.url
+        self.primary_node().map(Node::url).unwrap_or("")
     }
 
-    /// A connection to the primary.
+    /// The host currently holding the primary role.
+    pub fn primary_node(&self) -> Option<&Node<C>> {
+        self.current_primary().map(|(_, node)| node)
+    }
+
+    /// The host currently holding the primary role, with its position among the
+    /// primary-role hosts (for [`Cluster::rediscover`]).
+    pub(crate) fn current_primary(&self) -> Option<(usize, &Node<C>)> {
+        let i = self.current_primary.load(Ordering::Relaxed);
+        self.primaries
+            .get(i)
+            .map(|n| (i, n))
+            .or_else(|| self.primaries.first().map(|n| (0, n)))
+    }
+
+    /// The hosts that may hold the primary role.
+    pub fn primary_candidates(&self) -> &[Node<C>] {
+        &self.primaries
+    }
+
+    /// The replicas.
+    pub fn replicas(&self) -> &[Node<C>] {
+        &self.replicas
+    }
+
+    /// Whether this shard has more than one server (and so needs health checks).
+    pub fn is_replicated(&self) -> bool {
+        self.primaries.len() + self.replicas.len() > 1
+    }
+
+    /// A connection to the current primary (raw access; see [`Node`]).
     pub async fn primary(&self) -> Result<PooledConnection<'_, C>, Error> {
-        self.primary.get().await.map_err(|e| match e {
+        let node = self.primary_node().ok_or_else(|| Error::NoPrimary {
+            shard: self.name.to_string(),
+        })?;
+        node.pool.get().await.map_err(|e| match e {
             bb8::RunError::TimedOut => Error::PoolTimeout {
                 shard: self.name.to_string(),
-                waited: self.timeout,
+                waited: Duration::ZERO,
             },
             bb8::RunError::User(cause) => Error::ShardUnavailable {
                 shard: self.name.to_string(),
-                cause: cause.to_string(),
+                cause: format!("{}: {cause}", node.label),
             },
         })
     }
 
-    /// Pool statistics of the primary: open and idle connections.
-    pub fn primary_state(&self) -> bb8::State {
-        self.primary.state()
+    /// Pool statistics of the current primary.
+    pub fn primary_state(&self) -> Option<bb8::State> {
+        self.primary_node().map(Node::pool_state)
+    }
+
+    pub(crate) fn record_write(&self) {
+        let us = u64::try_from(self.epoch.elapsed().as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.last_write.store(us, Ordering::Relaxed);
+    }
+
+    /// Whether a write through this handle happened within the read-your-writes window.
+    pub(crate) fn wrote_recently(&self) -> bool {
+        let last = self.last_write.load(Ordering::Relaxed);
+        last != 0 && {
+            let now = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+            now.saturating_sub(last)
+                < u64::try_from(self.replica_config.read_your_writes.as_micros())
+                    .unwrap_or(u64::MAX)
+        }
+    }
+
+    /// The read-your-writes window.
+    pub fn read_your_writes(&self) -> Duration {
+        self.replica_config.read_your_writes
+    }
+
+    fn replica_usable(&self, node: &Node<C>) -> bool {
+        node.breaker.allows()
+            && node.role() != NodeRole::Primary
+            && node
+                .lag()
+                .is_some_and(|lag| lag <= self.replica_config.max_lag)
+    }
+
+    /// Where a read goes, in order: the replica the policy picks, the other usable replicas,
+    /// then the primary. Only the primary when `primary_only`.
+    pub(crate) fn read_candidates(&self, primary_only: bool) -> Vec<&Node<C>> {
+        let mut out: Vec<&Node<C>> = Vec::with_capacity(self.replicas.len() + 1);
+        if !primary_only && !self.replicas.is_empty() {
+            let usable: Vec<&Node<C>> = self
+                .replicas
+                .iter()
+                .filter(|n| self.replica_usable(n))
+                .collect();
+            if !usable.is_empty() {
+                let first = match self.replica_config.policy {
+                    ReplicaPolicy::RoundRobin => {
+                        self.next_replica.fetch_add(1, Ordering::Relaxed) % usable.len()
+                    }
+                    ReplicaPolicy::Random => (self.next_random() % usable.len() as u64) as usize,
+                    ReplicaPolicy::LeastConnections => usable
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, n)| n.in_flight())
+                        .map(|(i, _)| i)
+                        .unwrap_or(0),
+                };
+                out.extend(usable.iter().cycle().skip(first).take(usable.len()));
+            }
+        }
+        if let Some(primary) = self.primary_node() {
+            out.push(primary);
+        }
+        out
+    }
+
+    fn next_random(&self) -> u64 {
+        // xorshift64*: enough to spread reads, no dependency.
+        let mut x = self.random_state.load(Ordering::Relaxed);
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.random_state.store(x, Ordering::Relaxed);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Probes every server once: roles, lag, circuit breakers, and which host holds the
+    /// primary role.
+    pub async fn check_health(&self, timeout: Duration) {
+        let probe = |node| probe_node(node, timeout);
+        let primaries = futures_util::future::join_all(self.primaries.iter().map(probe)).await;
+        let current = self.current_primary.load(Ordering::Relaxed);
+        let writable = |i: &usize| {
+            primaries
+                .get(*i)
+                .and_then(|p| p.as_ref())
+                .is_some_and(|p| p.writable)
+        };
+        let chosen = if writable(&current) {
+            Some(current)
+        } else {
+            (0..primaries.len()).find(|i| writable(i))
+        };
+        if let Some(i) = chosen {
+            if i != current {
+                tracing::warn!(shard = %self.name, from = %self.primaries[current].label, to = %self.primaries[i].label, "primary role moved: writes follow it");
+            }
+            self.current_primary.store(i, Ordering::Relaxed);
+        }
+        let primary_probe = chosen.and_then(|i| primaries.get(i).copied().flatten());
+        let replicas = futures_util::future::join_all(self.replicas.iter().map(probe)).await;
+        for (node, probe) in self.replicas.iter().zip(replicas) {
+            let lag = probe.as_ref().and_then(|p| {
+                if p.writable {
+                    Some(Duration::ZERO)
+                } else {
+                    replica_lag(p, primary_probe.as_ref())
+                }
+            });
+            let before = node.lag();
+            node.set_lag(lag);
+            let over = |l: Option<Duration>| l.is_none_or(|l| l > self.replica_config.max_lag);
+            if over(before) != over(lag) {
+                tracing::info!(shard = %self.name, node = %node.label, ?lag, skipped = over(lag), "replica lag crossed the threshold");
+            }
+        }
+    }
+
+    /// After a write failed on host `seen` (a position among the primary-role hosts):
+    /// probes the hosts again, one caller at a time per shard, so that the next write goes
+    /// to whichever now accepts writes. `true` when the role has moved off `seen` (by this
+    /// probe or one that ran meanwhile), so a retry may succeed.
+    pub(crate) async fn rediscover(&self, seen: usize, timeout: Duration) -> bool {
+        if self.primaries.len() < 2 {
+            // One host: nothing to move to, but refresh its role and circuit.
+            self.check_health(timeout).await;
+            return false;
+        }
+        let _guard = self.rediscovering.lock().await;
+        if self.current_primary.load(Ordering::Relaxed) != seen {
+            return true;
+        }
+        self.check_health(timeout).await;
+        self.current_primary.load(Ordering::Relaxed) != seen
+    }
+}
+
+/// Probes one node: records the outcome in its breaker and its role.
+async fn probe_node<C: ShardConnection>(node: &Node<C>, timeout: Duration) -> Option<Probe> {
+    let result = tokio::time::timeout(timeout, async {
+        let mut conn = node.checkout().await?;
+        let result = C::probe(conn.conn()).await;
+        conn.finished();
+        result.map_err(Error::Database)
+    })
+    .await;
+    match result {
+        Ok(Ok(probe)) => {
+            node.record_success();
+            node.set_role(if probe.writable {
+                NodeRole::Primary
+            } else {
+                NodeRole::Replica
+            });
+            Some(probe)
+        }
+        Ok(Err(e)) => {
+            node.record_failure(&e.to_string());
+            node.set_role(NodeRole::Unknown);
+            None
+        }
+        Err(_) => {
+            node.record_failure("health probe timed out");
+            node.set_role(NodeRole::Unknown);
+            None
+        }
     }
 }
 
@@ -69,6 +356,8 @@ impl<C: ShardConnection> std::fmt::Debug for Cluster<C> {
         f.debug_struct("Cluster")
             .field("name", &self.name)
             .field("backend", &C::BACKEND)
+            .field("primaries", &self.primaries)
+            .field("replicas", &self.replicas)
             .finish()
     }
 }

@@ -1,6 +1,8 @@
 //! Connection pools: one bb8 pool of diesel-async connections per node.
 
+use super::Probe;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, PoolError};
+use std::future::Future;
 use std::time::Duration;
 
 /// A bb8 pool of connections `C` (the manager comes from [`ShardConnection`]).
@@ -83,9 +85,9 @@ pub trait ShardConnection: diesel_async::AsyncConnection + Send + 'static {
     /// The manager that opens connections to `url`.
     fn manager(url: &str) -> Self::Manager;
     /// One connection to `url`, outside any pool (set up like pooled ones).
-    fn connect(
-        url: &str,
-    ) -> impl std::future::Future<Output = diesel::ConnectionResult<Self>> + Send;
+    fn connect(url: &str) -> impl Future<Output = diesel::ConnectionResult<Self>> + Send;
+    /// Asks a node whether it accepts writes and how far behind it is (health checks).
+    fn probe(conn: &mut Self) -> impl Future<Output = diesel::QueryResult<Probe>> + Send;
 }
 
 #[cfg(feature = "postgres")]
@@ -95,10 +97,11 @@ impl ShardConnection for diesel_async::AsyncPgConnection {
     fn manager(url: &str) -> Self::Manager {
         AsyncDieselConnectionManager::new(url)
     }
-    fn connect(
-        url: &str,
-    ) -> impl std::future::Future<Output = diesel::ConnectionResult<Self>> + Send {
+    fn connect(url: &str) -> impl Future<Output = diesel::ConnectionResult<Self>> + Send {
         <Self as diesel_async::AsyncConnection>::establish(url)
+    }
+    fn probe(conn: &mut Self) -> impl Future<Output = diesel::QueryResult<Probe>> + Send {
+        super::probe::probe_pg(conn)
     }
 }
 
@@ -109,10 +112,11 @@ impl ShardConnection for diesel_async::AsyncMysqlConnection {
     fn manager(url: &str) -> Self::Manager {
         AsyncDieselConnectionManager::new(url)
     }
-    fn connect(
-        url: &str,
-    ) -> impl std::future::Future<Output = diesel::ConnectionResult<Self>> + Send {
+    fn connect(url: &str) -> impl Future<Output = diesel::ConnectionResult<Self>> + Send {
         <Self as diesel_async::AsyncConnection>::establish(url)
+    }
+    fn probe(conn: &mut Self) -> impl Future<Output = diesel::QueryResult<Probe>> + Send {
+        super::probe::probe_mysql(conn)
     }
 }
 
@@ -126,9 +130,15 @@ impl ShardConnection for crate::sqlite::AsyncSqliteConnection {
         config.custom_setup = Box::new(|url| Box::pin(crate::sqlite::establish(url)));
         AsyncDieselConnectionManager::new_with_config(url, config)
     }
-    fn connect(
-        url: &str,
-    ) -> impl std::future::Future<Output = diesel::ConnectionResult<Self>> + Send {
+    fn connect(url: &str) -> impl Future<Output = diesel::ConnectionResult<Self>> + Send {
         crate::sqlite::establish(url)
+    }
+    /// SQLite files have no replicas: always a writable primary.
+    async fn probe(_conn: &mut Self) -> diesel::QueryResult<Probe> {
+        Ok(Probe {
+            writable: true,
+            position: None,
+            behind: Some(Duration::ZERO),
+        })
     }
 }

@@ -12,6 +12,12 @@ pub enum ConfigError {
     /// A topology needs at least one shard.
     #[error("the topology has no shard")]
     NoShards,
+    /// A shard lists no host for its primary role.
+    #[error("shard `{shard}` has no primary host")]
+    NoPrimaryHost {
+        /// The shard.
+        shard: String,
+    },
     /// Two shards have the same name.
     #[error("two shards are named `{name}`")]
     DuplicateShard {

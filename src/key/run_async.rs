@@ -308,7 +308,7 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     ) -> impl Future<Output = Result<usize>> + Send + 'a
     where
         C: AsyncConnection + 'a,
-        Self: InsertMany<C>,
+        Self: InsertMany<C> + Sync,
     {
         <Self as InsertMany<C>>::insert_many(records, conn)
     }

@@ -7,6 +7,7 @@ use super::policy::{FailFast, FailurePolicy};
 use super::value::{AvgRounding, NullOrdering, SortSql, SortValue};
 use crate::cluster::ShardConnection;
 use crate::shard::operation::{Load, Operation};
+use crate::shard::{Fresh, Plan};
 use crate::shard::{ShardId, Sharded};
 use crate::{Error, Result};
 use diesel::Expression;
@@ -167,9 +168,9 @@ where
     where
         P: FailurePolicy,
         C::Backend: NullOrdering + AvgRounding,
-        G: Clone,
+        G: Clone + Sync,
         (G, A::Exprs): Expression,
-        Q: GroupByDsl<G> + Clone,
+        Q: GroupByDsl<G> + Clone + Sync,
         GroupBy<Q, G>: SelectDsl<(G, A::Exprs)>,
         Select<GroupBy<Q, G>, (G, A::Exprs)>: Send,
         Load<(GroupValue<G>, A::Partial)>: Operation<
@@ -184,12 +185,15 @@ where
             .targets
             .iter()
             .map(|(shard, name)| {
-                let query = g
-                    .query
-                    .clone()
-                    .group_by(g.group.clone())
-                    .select((g.group.clone(), self.aggregates.exprs()));
-                let fut = g.sharded.run_on(*shard, None, Load::new(), query);
+                let query = || {
+                    g.query
+                        .clone()
+                        .group_by(g.group.clone())
+                        .select((g.group.clone(), self.aggregates.exprs()))
+                };
+                let fut = g
+                    .sharded
+                    .run_on(*shard, Plan::read(None), Load::new(), Fresh(query));
                 let shard_name = name.clone();
                 let guarded = async move {
                     match timeout {

@@ -74,6 +74,7 @@ pub use value::{AvgInput, AvgRounding, NullOrdering, SortSql, SortValue};
 
 use crate::cluster::ShardConnection;
 use crate::shard::operation::{GetResult, Load, Operation};
+use crate::shard::{Fresh, Plan};
 use crate::shard::{ShardId, Sharded};
 use crate::{Error, Result};
 use diesel::Expression;
@@ -263,14 +264,15 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
         C::Backend: NullOrdering + AvgRounding,
         A: Aggregate,
         A::Exprs: Expression,
-        Q: SelectDsl<A::Exprs> + Clone,
+        Q: SelectDsl<A::Exprs> + Clone + Sync,
         Select<Q, A::Exprs>: Send,
         GetResult<A::Partial>: Operation<C, Select<Q, A::Exprs>, Output = A::Partial>,
     {
         let (partials, failed) = self
             .fan_out(|shard| {
-                let query = self.query.clone().select(aggregates.exprs());
-                self.sharded.run_on(shard, None, GetResult::new(), query)
+                let query = || self.query.clone().select(aggregates.exprs());
+                self.sharded
+                    .run_on(shard, Plan::read(None), GetResult::new(), Fresh(query))
             })
             .await?;
         Ok(P::finish(A::merge::<C::Backend>(partials)?, failed))
@@ -281,7 +283,7 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
     where
         P: FailurePolicy,
         C::Backend: NullOrdering + AvgRounding,
-        Q: SelectDsl<diesel::dsl::CountStar> + Clone,
+        Q: SelectDsl<diesel::dsl::CountStar> + Clone + Sync,
         Select<Q, diesel::dsl::CountStar>: Send,
         GetResult<i64>: Operation<C, Select<Q, diesel::dsl::CountStar>, Output = i64>,
     {
@@ -302,8 +304,10 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
             .targets()
             .into_iter()
             .map(|(shard, name)| {
-                let query = diesel::select(diesel::dsl::exists(self.query.clone()));
-                let fut = self.sharded.run_on(shard, None, GetResult::new(), query);
+                let query = || diesel::select(diesel::dsl::exists(self.query.clone()));
+                let fut =
+                    self.sharded
+                        .run_on(shard, Plan::read(None), GetResult::new(), Fresh(query));
                 async move {
                     match timeout {
                         Some(after) => tokio::time::timeout(after, fut).await.map_err(|_| {
@@ -348,8 +352,8 @@ impl<'a, C: ShardConnection, Q, S, P> Scatter<'a, C, Q, S, Unordered, P> {
     where
         P: FailurePolicy,
         U: Send,
-        S: Expression + Clone,
-        Q: SelectDsl<S> + Clone,
+        S: Expression + Clone + Sync,
+        Q: SelectDsl<S> + Clone + Sync,
         Select<Q, S>: LimitDsl,
         Limit<Select<Q, S>>: Send,
         Load<U>: Operation<C, Limit<Select<Q, S>>, Output = Vec<U>>,
@@ -360,12 +364,14 @@ impl<'a, C: ShardConnection, Q, S, P> Scatter<'a, C, Q, S, Unordered, P> {
             .unwrap_or(i64::MAX);
         let (rows, failed) = self
             .fan_out(|shard| {
-                let query = self
-                    .query
-                    .clone()
-                    .select(self.selection.clone())
-                    .limit(per_shard);
-                self.sharded.run_on(shard, None, Load::new(), query)
+                let query = || {
+                    self.query
+                        .clone()
+                        .select(self.selection.clone())
+                        .limit(per_shard)
+                };
+                self.sharded
+                    .run_on(shard, Plan::read(None), Load::new(), Fresh(query))
             })
             .await?;
         let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
@@ -408,10 +414,10 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
         P: FailurePolicy,
         U: Send + 'static,
         C::Backend: NullOrdering,
-        S: Clone,
+        S: Clone + Sync,
         (O::Exprs, S): Expression,
         O::Sql: Expression,
-        Q: FilterDsl<KeysetFilter<O>> + Clone,
+        Q: FilterDsl<KeysetFilter<O>> + Clone + Sync,
         Filter<Q, KeysetFilter<O>>: SelectDsl<(O::Exprs, S)>,
         Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
         Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
@@ -432,14 +438,16 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
         let after = &self.ordering.after;
         let (rows, failed) = self
             .fan_out(|shard| {
-                let query = self
-                    .query
-                    .clone()
-                    .filter(KeysetFilter::new(spec, after.clone()))
-                    .select((spec.exprs(), self.selection.clone()))
-                    .order(spec.sql())
-                    .limit(per_shard);
-                self.sharded.run_on(shard, None, Load::new(), query)
+                let query = || {
+                    self.query
+                        .clone()
+                        .filter(KeysetFilter::new(spec, after.clone()))
+                        .select((spec.exprs(), self.selection.clone()))
+                        .order(spec.sql())
+                        .limit(per_shard)
+                };
+                self.sharded
+                    .run_on(shard, Plan::read(None), Load::new(), Fresh(query))
             })
             .await?;
         let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
@@ -469,10 +477,10 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
         P: FailurePolicy,
         U: Send + 'static,
         C::Backend: NullOrdering,
-        S: Clone,
+        S: Clone + Sync,
         (O::Exprs, S): Expression,
         O::Sql: Expression,
-        Q: FilterDsl<KeysetFilter<O>> + Clone,
+        Q: FilterDsl<KeysetFilter<O>> + Clone + Sync,
         Filter<Q, KeysetFilter<O>>: SelectDsl<(O::Exprs, S)>,
         Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
         Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,

@@ -6,6 +6,7 @@ use super::order::OrderSpec;
 use super::value::NullOrdering;
 use crate::cluster::ShardConnection;
 use crate::shard::operation::{Load, Operation};
+use crate::shard::{Fresh, Plan};
 use crate::shard::{ShardId, Sharded};
 use crate::{Error, Result};
 use diesel::Expression;
@@ -103,10 +104,10 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
         U: Send + 'static,
         Q: Send + Sync + 'a,
         S: Send + Sync + 'a,
-        S: Clone,
+        S: Clone + Sync,
         (O::Exprs, S): Expression,
         O::Sql: Expression,
-        Q: FilterDsl<KeysetFilter<O>> + Clone,
+        Q: FilterDsl<KeysetFilter<O>> + Clone + Sync,
         Filter<Q, KeysetFilter<O>>: SelectDsl<(O::Exprs, S)>,
         Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
         Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
@@ -165,10 +166,10 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
     /// The next batch of shard `i` after `after`.
     async fn fetch(&self, i: usize, after: Option<O::Values>) -> Result<Vec<(O::Values, U)>>
     where
-        S: Clone,
+        S: Clone + Sync,
         (O::Exprs, S): Expression,
         O::Sql: Expression,
-        Q: FilterDsl<KeysetFilter<O>> + Clone,
+        Q: FilterDsl<KeysetFilter<O>> + Clone + Sync,
         Filter<Q, KeysetFilter<O>>: SelectDsl<(O::Exprs, S)>,
         Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
         Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
@@ -182,14 +183,18 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
         let Some((shard, name)) = self.targets.get(i) else {
             return Ok(Vec::new());
         };
-        let query = self
-            .query
-            .clone()
-            .filter(KeysetFilter::new(&self.spec, after))
-            .select((self.spec.exprs(), self.selection.clone()))
-            .order(self.spec.sql())
-            .limit(i64::try_from(self.batch).unwrap_or(i64::MAX));
-        let run = self.sharded.run_on(*shard, None, Load::new(), query);
+        let limit = i64::try_from(self.batch).unwrap_or(i64::MAX);
+        let query = || {
+            self.query
+                .clone()
+                .filter(KeysetFilter::new(&self.spec, after.clone()))
+                .select((self.spec.exprs(), self.selection.clone()))
+                .order(self.spec.sql())
+                .limit(limit)
+        };
+        let run = self
+            .sharded
+            .run_on(*shard, Plan::read(None), Load::new(), Fresh(query));
         let rows = match self.timeout {
             Some(after) => {
                 tokio::time::timeout(after, run)

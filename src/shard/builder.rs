@@ -1,7 +1,9 @@
 //! Building a `Sharded` from code.
 
 use super::{Routing, ShardStrategy};
-use crate::cluster::{Cluster, PoolConfig, ShardConnection};
+use crate::cluster::{
+    Cluster, HealthConfig, PoolConfig, ReplicaConfig, ShardConnection, ShardNodes,
+};
 use crate::config::ConfigError;
 use crate::key::KeyedTable;
 use crate::{Result, Sharded};
@@ -31,7 +33,9 @@ use std::sync::Arc;
 /// ```
 pub struct ShardedBuilder<C: ShardConnection> {
     pool: PoolConfig,
-    shards: Vec<(String, String, Option<PoolConfig>)>,
+    replicas: ReplicaConfig,
+    health: HealthConfig,
+    shards: Vec<(String, ShardNodes, Option<PoolConfig>)>,
     default: Option<Arc<dyn ShardStrategy>>,
     tables: HashMap<String, Arc<dyn ShardStrategy>>,
     _connection: std::marker::PhantomData<fn() -> C>,
@@ -41,6 +45,8 @@ impl<C: ShardConnection> ShardedBuilder<C> {
     pub(crate) fn new() -> Self {
         ShardedBuilder {
             pool: PoolConfig::default(),
+            replicas: ReplicaConfig::default(),
+            health: HealthConfig::default(),
             shards: Vec::new(),
             default: None,
             tables: HashMap::new(),
@@ -56,7 +62,46 @@ impl<C: ShardConnection> ShardedBuilder<C> {
 
     /// Adds the next shard: `ShardId(n)` for the n-th call.
     pub fn shard(mut self, name: impl Into<String>, url: impl Into<String>) -> Self {
-        self.shards.push((name.into(), url.into(), None));
+        self.shards
+            .push((name.into(), ShardNodes::primary(url), None));
+        self
+    }
+
+    /// Adds the next shard with its servers: the hosts that may hold the primary role and
+    /// the read replicas.
+    ///
+    /// ```
+    /// use grant::cluster::ShardNodes;
+    /// use grant::shard::Modulo;
+    /// # #[tokio::main]
+    /// # async fn main() -> grant::Result<()> {
+    /// let shards = grant::Sharded::<diesel_async::AsyncPgConnection>::builder()
+    ///     .shard_nodes(
+    ///         "s0",
+    ///         ShardNodes::primary("postgres://db0a/app")
+    ///             .failover_host("postgres://db0b/app")
+    ///             .replica("postgres://db0b/app"),
+    ///     )
+    ///     .strategy(Modulo::new(1)?)
+    ///     .build()?;
+    /// assert_eq!(shards.cluster("s0")?.replicas().len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn shard_nodes(mut self, name: impl Into<String>, nodes: ShardNodes) -> Self {
+        self.shards.push((name.into(), nodes, None));
+        self
+    }
+
+    /// How reads use replicas (see [`ReplicaConfig`] for the defaults).
+    pub fn replicas(mut self, config: ReplicaConfig) -> Self {
+        self.replicas = config;
+        self
+    }
+
+    /// Health checks and circuit breakers (see [`HealthConfig`] for the defaults).
+    pub fn health(mut self, config: HealthConfig) -> Self {
+        self.health = config;
         self
     }
 
@@ -67,7 +112,8 @@ impl<C: ShardConnection> ShardedBuilder<C> {
         url: impl Into<String>,
         pool: PoolConfig,
     ) -> Self {
-        self.shards.push((name.into(), url.into(), Some(pool)));
+        self.shards
+            .push((name.into(), ShardNodes::primary(url), Some(pool)));
         self
     }
 
@@ -105,7 +151,13 @@ impl<C: ShardConnection> ShardedBuilder<C> {
             return Err(ConfigError::NoShards.into());
         }
         let mut names: Vec<Arc<str>> = Vec::with_capacity(self.shards.len());
-        for (name, _, _) in &self.shards {
+        for (name, nodes, _) in &self.shards {
+            if nodes.primaries.is_empty() {
+                return Err(ConfigError::NoPrimaryHost {
+                    shard: name.clone(),
+                }
+                .into());
+            }
             if names.iter().any(|n| n.as_ref() == name) {
                 return Err(ConfigError::DuplicateShard { name: name.clone() }.into());
             }
@@ -134,11 +186,20 @@ impl<C: ShardConnection> ShardedBuilder<C> {
         let clusters = self
             .shards
             .iter()
-            .map(|(name, url, pool)| Cluster::new(name, url, pool.as_ref().unwrap_or(&self.pool)))
+            .map(|(name, nodes, pool)| {
+                Cluster::new(
+                    name,
+                    nodes,
+                    pool.as_ref().unwrap_or(&self.pool),
+                    &self.replicas,
+                    &self.health,
+                )
+            })
             .collect();
         Ok(Sharded::from_parts(
             clusters,
             Routing::new(names, self.default, self.tables),
+            self.health,
         ))
     }
 }

@@ -1,6 +1,8 @@
 //! Sharding: strategies that map a shard key to a shard, statements that carry their shard
 //! key, and [`crate::Sharded`], which runs them on the right shard's pool.
 
+mod access;
+mod attempts;
 mod builder;
 mod dispatch;
 mod forward;
@@ -12,12 +14,18 @@ mod records;
 mod route_key;
 mod routed;
 mod routing;
+mod session;
 mod shard_key;
 mod sharded;
 pub mod strategy;
 mod transaction;
 mod update_set;
 
+pub use access::{
+    Access, Kind, ReadKind, ReadOnly, StatementKind, WriteKind, Writes, read_only, writes,
+};
+pub(crate) use attempts::Fresh;
+pub use attempts::{Attempts, Idempotent, Rerun, Retries, RunOnce};
 pub use builder::ShardedBuilder;
 pub use dispatch::{Route, RoutedStatement, Target};
 pub use id::ShardId;
@@ -26,8 +34,10 @@ pub use per_shard::{PerShard, ShardResult};
 pub use route_key::{RouteKey, ShardKeyed};
 pub use routed::{AllShards, ByKey, OnShard, RouteDsl, Routed, ShardRef};
 pub use routing::Routing;
+pub use session::Session;
 pub use shard_key::{MAX_SHARD_KEY_PARTS, ShardValues};
-pub use sharded::{Output, Run, Sharded};
+pub(crate) use sharded::Plan;
+pub use sharded::{Output, Run, RunOptions, Sharded};
 pub use strategy::{
     Buckets, Hash, JumpHash, KeyRange, Lookup, LookupValue, MAX_SHARDS, Modulo, MultiColumn, Range,
     RangeBound, RangeEntry, RouteError, ShardStrategy, StrategyError, TimeRange,

@@ -1,7 +1,9 @@
 //! Key operations on records through [`Sharded`]: each routed to the shard of its key;
 //! batches split by shard and run on the shards in parallel.
 
+use super::attempts::{Fresh, Once};
 use super::operation::{Execute, GetResult, Load, Operation};
+use super::sharded::Plan;
 use super::{PerShard, RouteKey, ShardId, ShardKeyed, ShardResult, Sharded};
 use crate::cluster::ShardConnection;
 use crate::key::{
@@ -53,12 +55,19 @@ impl<C: ShardConnection> Sharded<C> {
     {
         let key = R::Table::key_from(key);
         let shard = self.shard_of_key::<R::Table>(&key)?;
-        let query = R::Table::default()
-            .filter(R::Table::key_filter(key))
-            .select(R::as_select());
-        self.run_on(shard, Some(R::Table::NAME), GetResult::new(), query)
-            .await
-            .optional()
+        let query = || {
+            R::Table::default()
+                .filter(R::Table::key_filter(key.clone()))
+                .select(R::as_select())
+        };
+        self.run_on(
+            shard,
+            Plan::read(Some(R::Table::NAME)),
+            GetResult::new(),
+            Fresh(query),
+        )
+        .await
+        .optional()
     }
 
     /// The record with this key, or [`Error::NotFound`] naming the table and the key.
@@ -90,11 +99,18 @@ impl<C: ShardConnection> Sharded<C> {
     {
         let key = R::Table::key_from(key);
         let shard = self.shard_of_key::<R::Table>(&key)?;
-        let query = diesel::select(exists(
-            R::Table::default().filter(R::Table::key_filter(key)),
-        ));
-        self.run_on(shard, Some(R::Table::NAME), GetResult::new(), query)
-            .await
+        let query = || {
+            diesel::select(exists(
+                R::Table::default().filter(R::Table::key_filter(key.clone())),
+            ))
+        };
+        self.run_on(
+            shard,
+            Plan::read(Some(R::Table::NAME)),
+            GetResult::new(),
+            Fresh(query),
+        )
+        .await
     }
 
     /// Deletes the row with this key; `true` if there was one.
@@ -109,7 +125,12 @@ impl<C: ShardConnection> Sharded<C> {
         let shard = self.shard_of_key::<R::Table>(&key)?;
         let statement = diesel::delete(R::Table::default().filter(R::Table::key_filter(key)));
         Ok(self
-            .run_on(shard, Some(R::Table::NAME), Execute, statement)
+            .run_on(
+                shard,
+                Plan::write(Some(R::Table::NAME)),
+                Execute,
+                Once(Some(statement)),
+            )
             .await?
             > 0)
     }
@@ -159,7 +180,12 @@ impl<C: ShardConnection> Sharded<C> {
             });
         }
         match self
-            .run_on(shard, Some(R::Table::NAME), Execute, statement)
+            .run_on(
+                shard,
+                Plan::write(Some(R::Table::NAME)),
+                Execute,
+                Once(Some(statement)),
+            )
             .await?
         {
             0 => Err(Error::NotFound {
@@ -179,7 +205,12 @@ impl<C: ShardConnection> Sharded<C> {
         let key = record.key();
         let shard = self.shard_of_key::<R::Table>(&key)?;
         match self
-            .run_on(shard, Some(R::Table::NAME), InsertOneOp, record)
+            .run_on(
+                shard,
+                Plan::write(Some(R::Table::NAME)),
+                InsertOneOp,
+                Once(Some(record)),
+            )
             .await
         {
             Err(Error::DuplicateKey {
@@ -224,17 +255,23 @@ impl<C: ShardConnection> Sharded<C> {
         }
         let runs = groups.iter().enumerate().map(|(i, group)| async move {
             let shard = ShardId(i as u32);
-            let cluster = self.cluster(shard)?;
+            let name = self.cluster(shard)?.name().clone();
             let count = if group.is_empty() {
                 0
             } else {
-                let mut guard = crate::cluster::StatementGuard::new(cluster.primary().await?);
-                let span = tracing::debug_span!("grant.statement", shard = %cluster.name(), table = R::Table::NAME, op = "insert_all", rows = group.len());
-                let inserted = tracing::Instrument::instrument(R::insert_many(group, guard.conn()), span).await;
-                guard.finished();
-                inserted?
+                self.run_on(
+                    shard,
+                    Plan::write(Some(R::Table::NAME)),
+                    InsertManyOp,
+                    Once(Some(group.as_slice())),
+                )
+                .await?
             };
-            Ok::<_, Error>(ShardResult { shard, name: cluster.name().clone(), value: count })
+            Ok::<_, Error>(ShardResult {
+                shard,
+                name,
+                value: count,
+            })
         });
         Ok(PerShard::new(try_join_all(runs).await?))
     }
@@ -260,13 +297,24 @@ impl<C: ShardConnection> Sharded<C> {
         }
         let per_statement = keys_per_statement::<R::Table, Backend<C>>();
         let runs = by_shard.into_iter().flat_map(|(shard, shard_keys)| {
-            shard_keys
+            let chunks: Vec<Vec<KeyOf<R>>> = shard_keys
                 .chunks(per_statement)
-                .map(|chunk| {
-                    let query = R::Table::default()
-                        .filter(KeysIn::new(chunk.to_vec()))
-                        .select(R::as_select());
-                    self.run_on(shard, Some(R::Table::NAME), Load::new(), query)
+                .map(<[_]>::to_vec)
+                .collect();
+            chunks
+                .into_iter()
+                .map(move |chunk| {
+                    let query = move || {
+                        R::Table::default()
+                            .filter(KeysIn::new(chunk.clone()))
+                            .select(R::as_select())
+                    };
+                    self.run_on(
+                        shard,
+                        Plan::read(Some(R::Table::NAME)),
+                        Load::new(),
+                        Fresh(query),
+                    )
                 })
                 .collect::<Vec<_>>()
         });
@@ -316,6 +364,23 @@ where
     const NAME: &'static str = "insert";
     fn run(self, query: &'q R, conn: &mut C) -> impl Future<Output = QueryResult<usize>> + Send {
         query.insert_one(conn)
+    }
+}
+
+/// Runs [`InsertMany`] as an [`Operation`]. Its errors are already grant's; they travel
+/// through diesel's error type and back.
+#[derive(Clone, Copy)]
+pub(crate) struct InsertManyOp;
+
+impl<'q, C, R> Operation<C, &'q [R]> for InsertManyOp
+where
+    R: InsertMany<C> + Sync,
+    C: Send,
+{
+    type Output = usize;
+    const NAME: &'static str = "insert_all";
+    async fn run(self, query: &'q [R], conn: &mut C) -> QueryResult<usize> {
+        R::insert_raw(query, conn).await
     }
 }
 

@@ -1,11 +1,14 @@
 //! `Sharded<C>`: a named set of shards, each a [`Cluster`] with its own pool, that runs
 //! routed statements on the shard their route names.
 
+use super::attempts::{Attempts, Idempotent, Rerun, Retries, RunOnce};
 use super::operation::{Execute, First, GetResult, Load, Operation};
+use super::{Access, Session, StatementKind};
 use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, ShardRef};
-use crate::cluster::{Cluster, PooledConnection, ShardConnection, StatementGuard};
+use crate::cluster::{Cluster, HealthConfig, PooledConnection, ShardConnection};
 use crate::{Error, Result};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
@@ -61,6 +64,7 @@ pub struct Sharded<C: ShardConnection> {
 struct Inner<C: ShardConnection> {
     clusters: Vec<Cluster<C>>,
     routing: Routing,
+    health: HealthConfig,
 }
 
 impl<C: ShardConnection> Clone for Sharded<C> {
@@ -80,10 +84,29 @@ impl<C: ShardConnection> std::fmt::Debug for Sharded<C> {
 }
 
 impl<C: ShardConnection> Sharded<C> {
-    pub(crate) fn from_parts(clusters: Vec<Cluster<C>>, routing: Routing) -> Self {
-        Sharded {
-            inner: Arc::new(Inner { clusters, routing }),
+    pub(crate) fn from_parts(
+        clusters: Vec<Cluster<C>>,
+        routing: Routing,
+        health: HealthConfig,
+    ) -> Self {
+        let replicated = clusters.iter().any(Cluster::is_replicated);
+        let inner = Arc::new(Inner {
+            clusters,
+            routing,
+            health,
+        });
+        if replicated {
+            spawn_health_checks(Arc::downgrade(&inner));
         }
+        Sharded { inner }
+    }
+
+    /// Probes every server of every shard now (the background task does it every
+    /// `interval`): roles, lag, circuits.
+    pub async fn check_health(&self) {
+        let timeout = self.inner.health.timeout;
+        futures_util::future::join_all(self.inner.clusters.iter().map(|c| c.check_health(timeout)))
+            .await;
     }
 
     /// A builder for a topology given in code (see also [`crate::Topology`] for TOML).
@@ -141,59 +164,336 @@ impl<C: ShardConnection> Sharded<C> {
     /// `.first()` or `.execute()` (see [`Run`]). A statement without a route does not
     /// compile.
     ///
+    /// Reads (selects) go to a replica when the shard has usable ones, writes to the
+    /// current primary (see [`crate::cluster`]).
+    ///
     /// (The four verbs live on [`Run`] rather than on `Sharded` itself because diesel-async's
     /// `RunQueryDsl`, implemented for every type, would otherwise shadow them.)
     pub fn run<S: RoutedStatement>(&self, statement: S) -> Run<'_, C, S> {
         Run {
             sharded: self,
             statement,
+            options: RunOptions::default(),
+            _retries: PhantomData,
         }
     }
 
-    async fn run_statement<S, O>(&self, statement: S, op: O) -> Result<Output<S, O::Output>>
+    async fn run_statement<S, O, M>(
+        &self,
+        statement: S,
+        op: O,
+        options: RunOptions<'_>,
+    ) -> Result<Output<S, O::Output>>
     where
         S: RoutedStatement,
+        S::Query: StatementKind,
         O: Operation<C, S::Query>,
+        M: Retries<S::Query, <S::Query as StatementKind>::Kind>,
     {
         let (query, route) = statement.into_parts();
-        let table = route.table();
+        let plan = Plan {
+            table: route.table(),
+            access: <S::Query as StatementKind>::ACCESS,
+            options: RunOptions {
+                idempotent: options.idempotent || M::IDEMPOTENT,
+                ..options
+            },
+        };
         route
             .dispatch(query, &self.inner.routing, move |shard, query| {
-                self.run_on(shard, table, op, query)
+                self.run_on(shard, plan, op, M::attempts(query))
             })
             .await
     }
 
-    /// Runs `op` on one shard's primary, in a span, mapping errors to name the shard.
-    pub(crate) async fn run_on<Q, O>(
+    /// Runs `op` on one shard (a replica or the primary for reads, the primary for writes),
+    /// in a span, mapping errors to name the shard. `attempts` gives the statement for each
+    /// try.
+    pub(crate) async fn run_on<Q, O, A>(
         &self,
         shard: ShardId,
-        table: Option<&'static str>,
+        plan: Plan<'_>,
         op: O,
-        query: Q,
+        attempts: A,
     ) -> Result<O::Output>
     where
         O: Operation<C, Q>,
+        A: Attempts<Q>,
     {
         let cluster = self.cluster_by_id(shard)?;
         let span = tracing::debug_span!(
             "grant.statement",
             shard = %cluster.name(),
-            table = table.unwrap_or("-"),
+            table = plan.table.unwrap_or("-"),
             op = O::NAME,
+            node = tracing::field::Empty,
             elapsed_us = tracing::field::Empty,
         );
         let started = Instant::now();
-        let result = async {
-            let mut guard = StatementGuard::new(cluster.primary().await?);
-            let result = op.run(query, guard.conn()).await;
-            guard.finished();
-            result.map_err(|e| statement_error(cluster.name(), table, e))
-        }
-        .instrument(span.clone())
-        .await;
-        span.record("elapsed_us", started.elapsed().as_micros() as u64);
+        let result = match plan.access {
+            Access::Read => {
+                self.read(cluster, plan, op, attempts, &span)
+                    .instrument(span.clone())
+                    .await
+            }
+            Access::Write => {
+                self.write(cluster, plan, op, attempts, &span)
+                    .instrument(span.clone())
+                    .await
+            }
+        };
+        span.record(
+            "elapsed_us",
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        );
         result
+    }
+
+    /// A read: the replicas the policy picks, then the primary. A node that cannot be
+    /// reached is skipped; a node that fails mid-statement is skipped and the read re-run
+    /// on the next when `attempts` can give the statement again.
+    async fn read<Q, O, A>(
+        &self,
+        cluster: &Cluster<C>,
+        plan: Plan<'_>,
+        op: O,
+        mut attempts: A,
+        span: &tracing::Span,
+    ) -> Result<O::Output>
+    where
+        O: Operation<C, Q>,
+        A: Attempts<Q>,
+    {
+        let sticky = match plan.options.session {
+            Some(session) => session.wrote_recently(cluster.name(), cluster.read_your_writes()),
+            None => cluster.wrote_recently(),
+        };
+        let mut last_error = None;
+        for node in cluster.read_candidates(plan.options.primary || sticky) {
+            let mut conn = match node.checkout().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    last_error = Some(e);
+                    continue;
+                }
+            };
+            let Some(query) = attempts.next_attempt() else {
+                break;
+            };
+            span.record("node", node.label());
+            let result = op.run(query, conn.conn()).await;
+            conn.finished();
+            match result {
+                Ok(value) => {
+                    node.record_success();
+                    return Ok(value);
+                }
+                Err(e) if is_connection_failure(&e) => {
+                    node.record_failure(&e.to_string());
+                    tracing::debug!(node = node.label(), error = %e, "read failed on its node; trying the next");
+                    last_error = Some(statement_error(cluster.name(), plan.table, e));
+                }
+                Err(e) => return Err(statement_error(cluster.name(), plan.table, e)),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| Error::NoPrimary {
+            shard: cluster.name().to_string(),
+        }))
+    }
+
+    /// A write on the current primary. Retried only when it was certainly not applied (no
+    /// connection to the primary, or the node refused it as read-only because it was
+    /// demoted) or when it is idempotent; a failure of the primary makes the cluster look
+    /// for the new one.
+    async fn write<Q, O, A>(
+        &self,
+        cluster: &Cluster<C>,
+        plan: Plan<'_>,
+        op: O,
+        mut attempts: A,
+        span: &tracing::Span,
+    ) -> Result<O::Output>
+    where
+        O: Operation<C, Q>,
+        A: Attempts<Q>,
+    {
+        let shard = cluster.name();
+        let timeout = self.inner.health.timeout;
+        let mut retries_left = 2u32;
+        loop {
+            let (seen, node) = cluster.current_primary().ok_or_else(|| Error::NoPrimary {
+                shard: shard.to_string(),
+            })?;
+            span.record("node", node.label());
+            let mut conn = match node.checkout().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Nothing ran: whichever host holds the primary role now may take it.
+                    if retries_left > 0 && cluster.rediscover(seen, timeout).await {
+                        retries_left -= 1;
+                        continue;
+                    }
+                    return Err(Error::WriteNotApplied {
+                        shard: shard.to_string(),
+                        cause: e.to_string(),
+                    });
+                }
+            };
+            let Some(query) = attempts.next_attempt() else {
+                return Err(Error::WriteNotApplied {
+                    shard: shard.to_string(),
+                    cause: "the statement cannot be re-run on the new primary".into(),
+                });
+            };
+            let result = op.run(query, conn.conn()).await;
+            conn.finished();
+            cluster.record_write();
+            if let Some(session) = plan.options.session {
+                session.record_write(shard);
+            }
+            match result {
+                Ok(value) => {
+                    node.record_success();
+                    return Ok(value);
+                }
+                Err(e) if is_read_only_refusal(&e) => {
+                    // Refused, so not applied: the node was demoted.
+                    if retries_left > 0 && cluster.rediscover(seen, timeout).await {
+                        retries_left -= 1;
+                        continue;
+                    }
+                    return Err(Error::WriteNotApplied {
+                        shard: shard.to_string(),
+                        cause: e.to_string(),
+                    });
+                }
+                Err(e) if is_connection_failure(&e) => {
+                    node.record_failure(&e.to_string());
+                    let moved = cluster.rediscover(seen, timeout).await;
+                    if plan.options.idempotent && retries_left > 0 && moved {
+                        retries_left -= 1;
+                        continue;
+                    }
+                    return Err(Error::WriteOutcomeUnknown {
+                        shard: shard.to_string(),
+                        cause: e.to_string(),
+                    });
+                }
+                Err(e) => return Err(statement_error(shard, plan.table, e)),
+            }
+        }
+    }
+}
+
+/// Probes the servers of replicated shards every `interval` while the handle lives. Without
+/// a tokio runtime there is no task: replicas stay unused (their lag is unknown) and
+/// failover happens only when a write fails.
+fn spawn_health_checks<C: ShardConnection>(inner: std::sync::Weak<Inner<C>>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::warn!("no tokio runtime: replicas are not health-checked and stay unused");
+        return;
+    };
+    runtime.spawn(async move {
+        loop {
+            let Some(inner) = inner.upgrade() else { break };
+            let timeout = inner.health.timeout;
+            let interval = inner.health.interval;
+            let checks = inner
+                .clusters
+                .iter()
+                .filter(|c| c.is_replicated())
+                .map(|c| c.check_health(timeout));
+            futures_util::future::join_all(checks).await;
+            drop(inner);
+            tokio::time::sleep(interval).await;
+        }
+    });
+}
+
+/// How one statement runs: what it touches, whether it reads, and the caller's options.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan<'a> {
+    pub(crate) table: Option<&'static str>,
+    pub(crate) access: Access,
+    pub(crate) options: RunOptions<'a>,
+}
+
+impl Plan<'_> {
+    /// A read of `table`.
+    pub(crate) fn read(table: Option<&'static str>) -> Self {
+        Plan {
+            table,
+            access: Access::Read,
+            options: RunOptions::default(),
+        }
+    }
+
+    /// A write to `table`.
+    pub(crate) fn write(table: Option<&'static str>) -> Self {
+        Plan {
+            table,
+            access: Access::Write,
+            options: RunOptions::default(),
+        }
+    }
+}
+
+/// Options of one statement: forced to the primary, idempotent, in a session.
+///
+/// ```
+/// let options = grant::shard::RunOptions { primary: true, ..Default::default() };
+/// assert!(!options.idempotent);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions<'a> {
+    /// Read on the primary even when replicas could answer.
+    pub primary: bool,
+    /// The write may run again after a failover (running it twice has the effect of once).
+    pub idempotent: bool,
+    /// Read-your-writes is tracked in this session instead of the handle.
+    pub session: Option<&'a Session>,
+}
+
+/// The connection failed (rather than the statement): the node is unreachable, shutting
+/// down or gone mid-statement.
+pub(crate) fn is_connection_failure(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
+            _,
+        ) => true,
+        DieselError::BrokenTransactionManager => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let m = info.message().to_ascii_lowercase();
+            [
+                "input/output error",
+                "connection closed",
+                "connection reset",
+                "broken pipe",
+                "terminating connection",
+                "shutting down",
+                "starting up",
+                "server has gone away",
+                "lost connection",
+                "connection refused",
+            ]
+            .iter()
+            .any(|needle| m.contains(needle))
+        }
+        _ => false,
+    }
+}
+
+/// The node refused a write because it is read-only (a demoted primary, a replica): the
+/// write was not applied.
+pub(crate) fn is_read_only_refusal(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => true,
+        DieselError::DatabaseError(_, info) => {
+            let m = info.message().to_ascii_lowercase();
+            m.contains("read-only") || m.contains("read_only") || m.contains("read only")
+        }
+        _ => false,
     }
 }
 
@@ -231,12 +531,55 @@ pub(crate) fn statement_error(shard: &str, table: Option<&'static str>, e: Diese
 /// # }
 /// ```
 #[must_use = "a statement runs only when `.load()`, `.get_result()`, `.first()` or `.execute()` is awaited"]
-pub struct Run<'a, C: ShardConnection, S> {
+pub struct Run<'a, C: ShardConnection, S, M = Rerun> {
     sharded: &'a Sharded<C>,
     statement: S,
+    options: RunOptions<'a>,
+    _retries: PhantomData<fn() -> M>,
 }
 
-impl<C: ShardConnection, S: RoutedStatement> Run<'_, C, S> {
+impl<'a, C: ShardConnection, S: RoutedStatement, M> Run<'a, C, S, M> {
+    /// Reads on the primary even if replicas could answer (a write always does).
+    pub fn on_primary(mut self) -> Self {
+        self.options.primary = true;
+        self
+    }
+
+    /// Tracks read-your-writes in `session` rather than in the handle: reads of a shard
+    /// the session wrote to within the window go to the primary.
+    pub fn in_session(mut self, session: &'a Session) -> Self {
+        self.options.session = Some(session);
+        self
+    }
+
+    /// Marks the write idempotent: after a failover that interrupted it, it runs again
+    /// on the new primary (a write is otherwise never re-run once it may have been
+    /// applied). The statement must be `Clone`.
+    pub fn idempotent(self) -> Run<'a, C, S, Idempotent> {
+        self.with_retries()
+    }
+
+    /// Runs the statement on one server, without re-running it elsewhere if that server
+    /// fails mid-statement: for statements that are not `Clone` (boxed queries).
+    pub fn once(self) -> Run<'a, C, S, RunOnce> {
+        self.with_retries()
+    }
+
+    fn with_retries<N>(self) -> Run<'a, C, S, N> {
+        Run {
+            sharded: self.sharded,
+            statement: self.statement,
+            options: self.options,
+            _retries: PhantomData,
+        }
+    }
+}
+
+impl<'a, C: ShardConnection, S: RoutedStatement, M> Run<'a, C, S, M>
+where
+    S::Query: StatementKind,
+    M: Retries<S::Query, <S::Query as StatementKind>::Kind>,
+{
     /// All rows of a routed select: `Vec<U>`, or [`super::PerShard<Vec<U>>`] on all shards.
     pub async fn load<U>(self) -> Result<Output<S, Vec<U>>>
     where
@@ -244,7 +587,7 @@ impl<C: ShardConnection, S: RoutedStatement> Run<'_, C, S> {
         U: Send,
     {
         self.sharded
-            .run_statement(self.statement, Load::new())
+            .run_statement::<S, _, M>(self.statement, Load::new(), self.options)
             .await
     }
 
@@ -256,7 +599,7 @@ impl<C: ShardConnection, S: RoutedStatement> Run<'_, C, S> {
         U: Send,
     {
         self.sharded
-            .run_statement(self.statement, GetResult::new())
+            .run_statement::<S, _, M>(self.statement, GetResult::new(), self.options)
             .await
     }
 
@@ -267,7 +610,7 @@ impl<C: ShardConnection, S: RoutedStatement> Run<'_, C, S> {
         U: Send,
     {
         self.sharded
-            .run_statement(self.statement, First::new())
+            .run_statement::<S, _, M>(self.statement, First::new(), self.options)
             .await
     }
 
@@ -276,6 +619,8 @@ impl<C: ShardConnection, S: RoutedStatement> Run<'_, C, S> {
     where
         Execute: Operation<C, S::Query, Output = usize>,
     {
-        self.sharded.run_statement(self.statement, Execute).await
+        self.sharded
+            .run_statement::<S, _, M>(self.statement, Execute, self.options)
+            .await
     }
 }

@@ -1,0 +1,206 @@
+//! One server of a shard (its primary or a replica): its pool, circuit breaker, in-flight
+//! count and last measured state.
+
+use super::breaker::{Breaker, BreakerState};
+use super::pool::{Pool, PoolConfig, PooledConnection, ShardConnection};
+use crate::Error;
+use diesel_async::TransactionManager;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// What a node is, as last probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeRole {
+    /// Not probed yet, or the probe failed.
+    Unknown,
+    /// Accepts writes.
+    Primary,
+    /// Read-only (a replica or standby).
+    Replica,
+}
+
+/// A server of a shard with its own pool.
+pub struct Node<C: ShardConnection> {
+    pub(crate) shard: Arc<str>,
+    pub(crate) label: Arc<str>,
+    pub(crate) url: String,
+    pub(crate) pool: Pool<C>,
+    pub(crate) breaker: Breaker,
+    pub(crate) in_flight: AtomicUsize,
+    role: AtomicU8,
+    lag_micros: AtomicU64,
+    timeout: Duration,
+}
+
+const LAG_UNKNOWN: u64 = u64::MAX;
+
+impl<C: ShardConnection> Node<C> {
+    pub(crate) fn new(
+        shard: &Arc<str>,
+        label: String,
+        url: &str,
+        pool: &PoolConfig,
+        breaker: Breaker,
+    ) -> Self {
+        Node {
+            shard: shard.clone(),
+            label: Arc::from(label),
+            url: url.to_owned(),
+            pool: pool.build::<C>(url),
+            breaker,
+            in_flight: AtomicUsize::new(0),
+            role: AtomicU8::new(0),
+            lag_micros: AtomicU64::new(LAG_UNKNOWN),
+            timeout: pool.connection_timeout,
+        }
+    }
+
+    /// `primary`, `primary 2`, `replica 1`, ..
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The URL (may hold a password: do not log it).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The role found by the last probe.
+    pub fn role(&self) -> NodeRole {
+        match self.role.load(Ordering::Relaxed) {
+            1 => NodeRole::Primary,
+            2 => NodeRole::Replica,
+            _ => NodeRole::Unknown,
+        }
+    }
+
+    pub(crate) fn set_role(&self, role: NodeRole) {
+        let v = match role {
+            NodeRole::Unknown => 0,
+            NodeRole::Primary => 1,
+            NodeRole::Replica => 2,
+        };
+        let before = self.role.swap(v, Ordering::Relaxed);
+        if before != v {
+            tracing::info!(shard = %self.shard, node = %self.label, ?role, "node role changed");
+        }
+    }
+
+    /// The replication lag measured by the last probe (`None`: unknown).
+    pub fn lag(&self) -> Option<Duration> {
+        match self.lag_micros.load(Ordering::Relaxed) {
+            LAG_UNKNOWN => None,
+            us => Some(Duration::from_micros(us)),
+        }
+    }
+
+    pub(crate) fn set_lag(&self, lag: Option<Duration>) {
+        let us = lag.map_or(LAG_UNKNOWN, |d| {
+            u64::try_from(d.as_micros()).unwrap_or(LAG_UNKNOWN - 1)
+        });
+        self.lag_micros.store(us, Ordering::Relaxed);
+    }
+
+    /// The circuit breaker's state.
+    pub fn breaker_state(&self) -> BreakerState {
+        self.breaker.state()
+    }
+
+    /// Statements running on this node now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Pool statistics: open and idle connections.
+    pub fn pool_state(&self) -> bb8::State {
+        self.pool.state()
+    }
+
+    pub(crate) fn record_success(&self) {
+        if let Some(before) = self.breaker.record_success() {
+            tracing::info!(shard = %self.shard, node = %self.label, ?before, "circuit closed: node is healthy again");
+        }
+    }
+
+    pub(crate) fn record_failure(&self, cause: &str) {
+        if let Some(before) = self.breaker.record_failure() {
+            tracing::warn!(shard = %self.shard, node = %self.label, ?before, cause, "circuit opened: node is skipped");
+        }
+    }
+
+    /// A connection, counted in flight and guarded against cancellation (see
+    /// [`NodeConn`]).
+    pub(crate) async fn checkout(&self) -> Result<NodeConn<'_, C>, Error> {
+        match self.pool.get().await {
+            Ok(conn) => {
+                self.in_flight.fetch_add(1, Ordering::Relaxed);
+                Ok(NodeConn {
+                    conn,
+                    node: self,
+                    running: true,
+                })
+            }
+            Err(bb8::RunError::TimedOut) => Err(Error::PoolTimeout {
+                shard: self.shard.to_string(),
+                waited: self.timeout,
+            }),
+            Err(bb8::RunError::User(cause)) => {
+                let cause = format!("{}: {cause}", self.label);
+                self.record_failure(&cause);
+                Err(Error::ShardUnavailable {
+                    shard: self.shard.to_string(),
+                    cause,
+                })
+            }
+        }
+    }
+}
+
+impl<C: ShardConnection> std::fmt::Debug for Node<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("shard", &self.shard)
+            .field("label", &self.label)
+            .field("role", &self.role())
+            .field("lag", &self.lag())
+            .field("breaker", &self.breaker_state())
+            .finish()
+    }
+}
+
+/// A checked-out connection of a node. Cancellation safety: a statement whose future is
+/// dropped before it finishes (a timeout, a fail-fast scatter that stopped early, `exists`
+/// answered by another shard) leaves its connection mid-protocol; unless the statement
+/// was marked finished, dropping this marks the connection broken so that the pool
+/// discards it instead of handing it out again.
+pub(crate) struct NodeConn<'a, C: ShardConnection> {
+    conn: PooledConnection<'a, C>,
+    node: &'a Node<C>,
+    running: bool,
+}
+
+impl<C: ShardConnection> NodeConn<'_, C> {
+    /// The connection.
+    pub(crate) fn conn(&mut self) -> &mut C {
+        &mut self.conn
+    }
+
+    /// The statement ran to completion (with or without an error).
+    pub(crate) fn finished(mut self) {
+        self.running = false;
+    }
+}
+
+impl<C: ShardConnection> Drop for NodeConn<'_, C> {
+    fn drop(&mut self) {
+        self.node.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if self.running {
+            <C::TransactionManager as TransactionManager<C>>::transaction_manager_status_mut(
+                &mut self.conn,
+            )
+            .set_in_error();
+            tracing::debug!(node = %self.node.label, "statement cancelled mid-flight; its connection will be discarded");
+        }
+    }
+}

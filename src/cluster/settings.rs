@@ -1,0 +1,84 @@
+//! Settings of replicas and health checks, with their defaults.
+
+use std::time::Duration;
+
+/// How reads choose among healthy replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaPolicy {
+    /// Each replica in turn (the default).
+    #[default]
+    RoundRobin,
+    /// A replica at random.
+    Random,
+    /// The replica with the fewest statements in flight.
+    LeastConnections,
+}
+
+/// Read/write splitting. Defaults (and why):
+///
+/// | setting | default | |
+/// |---|---|---|
+/// | `policy` | round-robin | spreads reads evenly |
+/// | `max_lag` | 5 s | a replica further behind is skipped until it catches up |
+/// | `read_your_writes` | 2 s | after a write, reads of that shard go to the primary this long (Rails' `delay`) |
+///
+/// ```
+/// let r = grant::cluster::ReplicaConfig::default();
+/// assert_eq!(r.read_your_writes, std::time::Duration::from_secs(2));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaConfig {
+    /// How reads choose a replica.
+    pub policy: ReplicaPolicy,
+    /// Replicas lagging more than this are skipped.
+    pub max_lag: Duration,
+    /// After a write, reads of the shard go to the primary for this long.
+    pub read_your_writes: Duration,
+}
+
+impl Default for ReplicaConfig {
+    fn default() -> Self {
+        ReplicaConfig {
+            policy: ReplicaPolicy::RoundRobin,
+            max_lag: Duration::from_secs(5),
+            read_your_writes: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Background health checks and circuit breakers. Defaults (and why):
+///
+/// | setting | default | |
+/// |---|---|---|
+/// | `interval` | 1 s | how often each node is probed (role and lag) |
+/// | `timeout` | 2 s | a probe slower than this counts as a failure |
+/// | `failure_threshold` | 3 | consecutive failures (probes or statements) that open a node's circuit |
+/// | `cool_down` | 5 s | how long an open circuit skips the node before one probe may close it |
+///
+/// ```
+/// let h = grant::cluster::HealthConfig { interval: std::time::Duration::from_millis(200), ..Default::default() };
+/// assert_eq!(h.failure_threshold, 3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthConfig {
+    /// Time between probes of a node.
+    pub interval: Duration,
+    /// Longest a probe may take.
+    pub timeout: Duration,
+    /// Consecutive failures that open a circuit.
+    pub failure_threshold: u32,
+    /// Time an open circuit waits before a probe may close it.
+    pub cool_down: Duration,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(2),
+            failure_threshold: 3,
+            cool_down: Duration::from_secs(5),
+        }
+    }
+}
