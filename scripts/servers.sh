@@ -109,6 +109,21 @@ pg_stop() {
             as_pg "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null
         fi
     done
+    pg_clean_pairs
+}
+
+# Primary + replica pairs that tests create for themselves (tests/common/pg_pair.rs) and
+# remove when they end; a test process that was killed leaves its pair behind.
+pg_clean_pairs() {
+    [ -d "$DIR/pairs" ] || return 0
+    local data
+    for data in "$DIR"/pairs/*/primary "$DIR"/pairs/*/replica; do
+        if [ -f "$data/PG_VERSION" ] && pg_running "$data"; then
+            log "stopping a left-over test server in $data"
+            as_pg "$PGBIN/pg_ctl" -D "$data" -m immediate stop >/dev/null || true
+        fi
+    done
+    rm -rf "$DIR"/pairs/*
 }
 
 # --- MariaDB ------------------------------------------------------------------------------
@@ -203,6 +218,7 @@ case "${1:-start}" in
         mkdir -p "$DIR"
         chmod 755 "$DIR"
         pg_start
+        pg_clean_pairs
         my_start
         log "PostgreSQL on $PG_PORT (replica $PG_REPLICA_PORT), MariaDB on $MY_PORT (replica $MY_REPLICA_PORT)"
         print_env

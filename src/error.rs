@@ -88,7 +88,8 @@ pub enum Error {
         /// The table.
         table: &'static str,
     },
-    /// A shard could not give a connection: it is down or refuses connections.
+    /// A shard could not give a connection: it is down or refuses connections. Nothing
+    /// ran, so a write that fails this way was not applied.
     #[error("shard `{shard}` is unavailable: {cause}")]
     ShardUnavailable {
         /// The shard's name.
@@ -213,6 +214,36 @@ impl Error {
             }
             _ => false,
         }
+    }
+
+    /// Whether a write that failed with this error was certainly not applied, so that
+    /// running it again cannot apply it twice: no connection was had
+    /// ([`Error::ShardUnavailable`], [`Error::PoolTimeout`], [`Error::NoPrimary`]), the
+    /// server refused it ([`Error::WriteNotApplied`]), or grant refused it before it ran.
+    /// [`Error::WriteOutcomeUnknown`] is the case where this is `false` and the write may
+    /// have been applied.
+    ///
+    /// ```
+    /// let e = grant::Error::NoPrimary { shard: "s0".into() };
+    /// assert!(e.write_not_applied());
+    /// let e = grant::Error::WriteOutcomeUnknown { shard: "s0".into(), cause: "reset".into() };
+    /// assert!(!e.write_not_applied());
+    /// ```
+    pub fn write_not_applied(&self) -> bool {
+        matches!(
+            self,
+            Error::ShardUnavailable { .. }
+                | Error::PoolTimeout { .. }
+                | Error::NoPrimary { .. }
+                | Error::WriteNotApplied { .. }
+                | Error::UnknownShard { .. }
+                | Error::KeyNotRoutable { .. }
+                | Error::NoStrategy { .. }
+                | Error::ShardKeyImmutable { .. }
+                | Error::CrossShardInTransaction { .. }
+                | Error::DuplicateKey { .. }
+                | Error::ForeignKeyViolation { .. }
+        )
     }
 }
 

@@ -44,7 +44,7 @@ pub struct MigrationError {
 ///     .map(|i| (format!("s{i}"), dir.0.join(format!("s{i}.db")).display().to_string()))
 ///     .collect();
 /// let first = grant::migrate::run::<grant::sqlite::AsyncSqliteConnection, _>(&dbs, &MIGRATIONS).await?;
-/// assert_eq!(first[1].applied.len(), 1);
+/// assert!(!first[1].applied.is_empty());
 /// let again = grant::migrate::run::<grant::sqlite::AsyncSqliteConnection, _>(&dbs, &MIGRATIONS).await?;
 /// assert!(again.iter().all(|db| db.applied.is_empty()));
 /// # Ok(())

@@ -485,4 +485,3 @@ async fn migrations_run_on_every_shard() {
         .await
         .unwrap();
 }
-

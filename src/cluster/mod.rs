@@ -16,6 +16,7 @@
 //!   was not ([`crate::Error::WriteNotApplied`]).
 
 mod breaker;
+mod connect_errors;
 mod node;
 mod pool;
 mod probe;
@@ -24,7 +25,7 @@ mod settings;
 pub use breaker::{Breaker, BreakerState};
 pub use node::{Node, NodeRole};
 pub use pool::{Pool, PoolConfig, PooledConnection, ShardConnection};
-pub use probe::{Probe, replica_lag};
+pub use probe::{LagTracker, Probe};
 pub use settings::{HealthConfig, ReplicaConfig, ReplicaPolicy};
 
 use crate::Error;
@@ -208,9 +209,11 @@ impl<C: ShardConnection> Cluster<C> {
         self.replica_config.read_your_writes
     }
 
+    /// A replica may answer reads when its circuit is closed and its lag is known and
+    /// within `max_lag`. (A replica that was promoted is writable and has no lag: reading
+    /// from it is reading from a primary.)
     fn replica_usable(&self, node: &Node<C>) -> bool {
         node.breaker.allows()
-            && node.role() != NodeRole::Primary
             && node
                 .lag()
                 .is_some_and(|lag| lag <= self.replica_config.max_lag)
@@ -284,13 +287,10 @@ impl<C: ShardConnection> Cluster<C> {
         let primary_probe = chosen.and_then(|i| primaries.get(i).copied().flatten());
         let replicas = futures_util::future::join_all(self.replicas.iter().map(probe)).await;
         for (node, probe) in self.replicas.iter().zip(replicas) {
-            let lag = probe.as_ref().and_then(|p| {
-                if p.writable {
-                    Some(Duration::ZERO)
-                } else {
-                    replica_lag(p, primary_probe.as_ref())
-                }
-            });
+            let now = Instant::now();
+            let lag = probe
+                .as_ref()
+                .and_then(|p| node.observe_lag(now, p, primary_probe.as_ref()));
             let before = node.lag();
             node.set_lag(lag);
             let over = |l: Option<Duration>| l.is_none_or(|l| l > self.replica_config.max_lag);

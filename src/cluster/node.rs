@@ -2,7 +2,9 @@
 //! count and last measured state.
 
 use super::breaker::{Breaker, BreakerState};
+use super::connect_errors::{ConnectErrors, Sink};
 use super::pool::{Pool, PoolConfig, PooledConnection, ShardConnection};
+use super::probe::{LagTracker, Probe};
 use crate::Error;
 use diesel_async::TransactionManager;
 use std::sync::Arc;
@@ -30,6 +32,8 @@ pub struct Node<C: ShardConnection> {
     pub(crate) in_flight: AtomicUsize,
     role: AtomicU8,
     lag_micros: AtomicU64,
+    lag: std::sync::Mutex<LagTracker>,
+    connect_errors: Arc<ConnectErrors>,
     timeout: Duration,
 }
 
@@ -43,15 +47,18 @@ impl<C: ShardConnection> Node<C> {
         pool: &PoolConfig,
         breaker: Breaker,
     ) -> Self {
+        let connect_errors = Arc::new(ConnectErrors::default());
         Node {
             shard: shard.clone(),
             label: Arc::from(label),
             url: url.to_owned(),
-            pool: pool.build::<C>(url),
+            pool: pool.build_with_sink::<C>(url, Sink(connect_errors.clone())),
             breaker,
             in_flight: AtomicUsize::new(0),
             role: AtomicU8::new(0),
             lag_micros: AtomicU64::new(LAG_UNKNOWN),
+            lag: std::sync::Mutex::new(LagTracker::default()),
+            connect_errors,
             timeout: pool.connection_timeout,
         }
     }
@@ -95,6 +102,20 @@ impl<C: ShardConnection> Node<C> {
         }
     }
 
+    /// Notes a probe of this replica; returns its lag (see [`LagTracker`]).
+    pub(crate) fn observe_lag(
+        &self,
+        now: std::time::Instant,
+        probe: &Probe,
+        primary: Option<&Probe>,
+    ) -> Option<Duration> {
+        let mut tracker = self
+            .lag
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        tracker.observe(now, probe, primary)
+    }
+
     pub(crate) fn set_lag(&self, lag: Option<Duration>) {
         let us = lag.map_or(LAG_UNKNOWN, |d| {
             u64::try_from(d.as_micros()).unwrap_or(LAG_UNKNOWN - 1)
@@ -132,7 +153,21 @@ impl<C: ShardConnection> Node<C> {
     /// A connection, counted in flight and guarded against cancellation (see
     /// [`NodeConn`]).
     pub(crate) async fn checkout(&self) -> Result<NodeConn<'_, C>, Error> {
-        match self.pool.get().await {
+        // A connection attempt that fails while this caller waits ends the wait: the node
+        // refuses connections now (see `connect_errors`).
+        let failed = self.connect_errors.next_failure();
+        let mut failed = std::pin::pin!(failed);
+        failed.as_mut().enable();
+        let got = tokio::select! {
+            biased;
+            got = self.pool.get() => got,
+            () = failed => {
+                let cause = format!("{}: {}", self.label, self.connect_errors.last());
+                self.record_failure(&cause);
+                return Err(Error::ShardUnavailable { shard: self.shard.to_string(), cause });
+            }
+        };
+        match got {
             Ok(conn) => {
                 self.in_flight.fetch_add(1, Ordering::Relaxed);
                 Ok(NodeConn {

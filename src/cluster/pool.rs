@@ -20,6 +20,7 @@ pub type PooledConnection<'a, C> = bb8::PooledConnection<'a, <C as ShardConnecti
 /// | `idle_timeout` | 10 min | bb8's default |
 /// | `max_lifetime` | 30 min | bb8's default |
 /// | `test_on_check_out` | false | a `SELECT 1` per checkout would double the round trips of every point lookup; broken connections are dropped when a statement fails on them |
+/// | `retry_connection` | false | a server that refuses connections fails the checkout at once, so a read moves on to the next server instead of waiting `connection_timeout` (bb8 retries until the timeout) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -40,6 +41,8 @@ pub struct PoolConfig {
     pub max_lifetime: Option<Duration>,
     /// Whether to check a connection with a query each time it is checked out.
     pub test_on_check_out: bool,
+    /// Whether bb8 keeps trying to open a connection until `connection_timeout`.
+    pub retry_connection: bool,
 }
 
 impl Default for PoolConfig {
@@ -51,6 +54,7 @@ impl Default for PoolConfig {
             idle_timeout: Some(Duration::from_secs(600)),
             max_lifetime: Some(Duration::from_secs(1800)),
             test_on_check_out: false,
+            retry_connection: false,
         }
     }
 }
@@ -58,6 +62,21 @@ impl Default for PoolConfig {
 impl PoolConfig {
     /// A pool of connections to `url` with these settings (opened lazily).
     pub fn build<C: ShardConnection>(&self, url: &str) -> Pool<C> {
+        self.builder().build_unchecked(C::manager(url))
+    }
+
+    /// A pool whose failed connection attempts go to `sink`.
+    pub(crate) fn build_with_sink<C: ShardConnection>(
+        &self,
+        url: &str,
+        sink: super::connect_errors::Sink,
+    ) -> Pool<C> {
+        self.builder()
+            .error_sink(Box::new(sink))
+            .build_unchecked(C::manager(url))
+    }
+
+    fn builder<M: bb8::ManageConnection>(&self) -> bb8::Builder<M> {
         bb8::Pool::builder()
             .max_size(self.max_size.max(1))
             .min_idle(self.min_idle)
@@ -65,7 +84,7 @@ impl PoolConfig {
             .idle_timeout(self.idle_timeout)
             .max_lifetime(self.max_lifetime)
             .test_on_check_out(self.test_on_check_out)
-            .build_unchecked(C::manager(url))
+            .retry_connection(self.retry_connection)
     }
 }
 
@@ -138,6 +157,7 @@ impl ShardConnection for crate::sqlite::AsyncSqliteConnection {
         Ok(Probe {
             writable: true,
             position: None,
+            received: None,
             behind: Some(Duration::ZERO),
         })
     }

@@ -12,30 +12,84 @@ pub struct Probe {
     pub writable: bool,
     /// PostgreSQL: the WAL position (current on a primary, replayed on a standby), in bytes.
     pub position: Option<i64>,
+    /// PostgreSQL standby: the WAL position received from the primary, in bytes.
+    pub received: Option<i64>,
     /// How far behind the node says it is: PostgreSQL `now() - pg_last_xact_replay_timestamp()`,
     /// MySQL `Seconds_Behind_Master` (`None` when the replica threads are stopped).
     pub behind: Option<Duration>,
 }
 
-/// The replication lag of a replica: PostgreSQL measures it as the time since the last
-/// replayed transaction, but only while the replica has not replayed the primary's current
-/// WAL position (an idle, caught-up replica has no lag however old its last transaction
-/// is); other backends report it themselves.
+/// Measures a PostgreSQL replica's lag from WAL positions, without commit timestamps: at
+/// each probe it notes where the primary is; the lag is the time since the oldest noted
+/// position the replica has not replayed yet (zero when it has replayed them all). So a
+/// replica whose replay is paused while the primary writes lags more and more, and an idle,
+/// caught-up replica has no lag however old its last transaction is. The resolution is
+/// the probe interval.
+///
+/// When the primary cannot be probed (it is down), positions noted before still count; with
+/// none pending, a replica that replayed all the WAL it received has no lag. Backends that
+/// report their own lag (MySQL's `Seconds_Behind_Master`) are taken at their word.
 ///
 /// ```
-/// use grant::cluster::{Probe, replica_lag};
-/// use std::time::Duration;
-/// let primary = Probe { writable: true, position: Some(1000), behind: None };
-/// let caught_up = Probe { writable: false, position: Some(1000), behind: Some(Duration::from_secs(60)) };
-/// let paused = Probe { writable: false, position: Some(400), behind: Some(Duration::from_secs(3)) };
-/// assert_eq!(replica_lag(&caught_up, Some(&primary)), Some(Duration::ZERO));
-/// assert_eq!(replica_lag(&paused, Some(&primary)), Some(Duration::from_secs(3)));
+/// use grant::cluster::{LagTracker, Probe};
+/// use std::time::{Duration, Instant};
+/// let mut lag = LagTracker::default();
+/// let t0 = Instant::now();
+/// let primary = |pos| Probe { writable: true, position: Some(pos), received: None, behind: None };
+/// let replica = |pos| Probe { writable: false, position: Some(pos), received: Some(pos), behind: None };
+/// assert_eq!(lag.observe(t0, &replica(100), Some(&primary(100))), Some(Duration::ZERO));
+/// // The replica stops replaying at 100 while the primary moves on.
+/// lag.observe(t0 + Duration::from_secs(1), &replica(100), Some(&primary(200)));
+/// let behind = lag.observe(t0 + Duration::from_secs(3), &replica(100), Some(&primary(300)));
+/// assert_eq!(behind, Some(Duration::from_secs(2)));
+/// // It catches up.
+/// assert_eq!(lag.observe(t0 + Duration::from_secs(4), &replica(300), Some(&primary(300))), Some(Duration::ZERO));
 /// ```
-pub fn replica_lag(replica: &Probe, primary: Option<&Probe>) -> Option<Duration> {
-    match (replica.position, primary.and_then(|p| p.position)) {
-        (Some(replayed), Some(current)) if replayed >= current => Some(Duration::ZERO),
-        (Some(_), Some(_)) => Some(replica.behind.unwrap_or(Duration::MAX)),
-        _ => replica.behind,
+#[derive(Debug, Default)]
+pub struct LagTracker {
+    pending: std::collections::VecDeque<(std::time::Instant, i64)>,
+}
+
+/// Most positions a [`LagTracker`] keeps (the oldest ones are what matter).
+const MAX_PENDING: usize = 256;
+
+impl LagTracker {
+    /// Notes one probe of the replica (and of the primary, when it answered) at `now`;
+    /// returns the replica's lag (`None`: unknown).
+    pub fn observe(
+        &mut self,
+        now: std::time::Instant,
+        replica: &Probe,
+        primary: Option<&Probe>,
+    ) -> Option<Duration> {
+        if replica.writable {
+            self.pending.clear();
+            return Some(Duration::ZERO);
+        }
+        let Some(replayed) = replica.position else {
+            return replica.behind;
+        };
+        if let Some(current) = primary.and_then(|p| p.position) {
+            let newer = self.pending.back().is_none_or(|&(_, last)| current > last);
+            if current > replayed && newer && self.pending.len() < MAX_PENDING {
+                self.pending.push_back((now, current));
+            }
+        }
+        while self
+            .pending
+            .front()
+            .is_some_and(|&(_, pos)| pos <= replayed)
+        {
+            self.pending.pop_front();
+        }
+        match self.pending.front() {
+            Some(&(since, _)) => Some(now.saturating_duration_since(since)),
+            None if primary.is_some() => Some(Duration::ZERO),
+            None => match replica.received {
+                Some(received) if replayed >= received => Some(Duration::ZERO),
+                _ => replica.behind,
+            },
+        }
     }
 }
 
@@ -53,6 +107,8 @@ pub(crate) async fn probe_pg(conn: &mut diesel_async::AsyncPgConnection) -> Quer
         writable: bool,
         #[diesel(sql_type = Nullable<BigInt>)]
         position: Option<i64>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        received: Option<i64>,
         #[diesel(sql_type = Nullable<Double>)]
         behind: Option<f64>,
     }
@@ -60,6 +116,7 @@ pub(crate) async fn probe_pg(conn: &mut diesel_async::AsyncPgConnection) -> Quer
         "SELECT NOT pg_is_in_recovery() AS writable, \
          (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END \
            - '0/0'::pg_lsn)::bigint AS position, \
+         (pg_last_wal_receive_lsn() - '0/0'::pg_lsn)::bigint AS received, \
          EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::double precision AS behind",
     )
     .get_result(conn)
@@ -67,6 +124,7 @@ pub(crate) async fn probe_pg(conn: &mut diesel_async::AsyncPgConnection) -> Quer
     Ok(Probe {
         writable: row.writable,
         position: row.position,
+        received: row.received,
         behind: if row.writable {
             Some(Duration::ZERO)
         } else {
@@ -98,6 +156,7 @@ pub(crate) async fn probe_mysql(
         return Ok(Probe {
             writable: true,
             position: None,
+            received: None,
             behind: Some(Duration::ZERO),
         });
     }
@@ -110,6 +169,7 @@ pub(crate) async fn probe_mysql(
     Ok(Probe {
         writable: false,
         position: None,
+        received: None,
         behind,
     })
 }

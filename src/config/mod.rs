@@ -12,7 +12,20 @@
 //! [[shards]]
 //! name = "s1"
 //! url = "postgres://app@db1/app"
+//! replicas = ["postgres://app@db1-replica/app"]      # reads go here (see [replicas])
+//! failover_hosts = ["postgres://app@db1-replica/app"] # may be promoted; writes follow
 //! pool = { max_size = 32 }         # this shard's own pool settings
+//!
+//! [replicas]                       # all optional (see ReplicaConfig)
+//! policy = "round_robin"           # or "random", "least_connections"
+//! max_lag_ms = 5000
+//! read_your_writes_ms = 2000
+//!
+//! [health]                         # all optional (see HealthConfig)
+//! interval_ms = 1000
+//! timeout_ms = 2000
+//! failure_threshold = 3
+//! cool_down_ms = 5000
 //!
 //! [strategy]                       # every table's, unless it has its own
 //! kind = "jump"
@@ -29,7 +42,9 @@ mod strategy;
 pub use error::ConfigError;
 pub use strategy::{BoundValue, RangeConfig, StrategyConfig, TimeRangeConfig};
 
-use crate::cluster::{PoolConfig, ShardConnection};
+use crate::cluster::{
+    HealthConfig, PoolConfig, ReplicaConfig, ReplicaPolicy, ShardConnection, ShardNodes,
+};
 use crate::{Result, Sharded};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -62,6 +77,12 @@ pub struct Topology {
     /// The shards, in order.
     #[serde(default)]
     pub shards: Vec<ShardSection>,
+    /// Read/write splitting.
+    #[serde(default)]
+    pub replicas: ReplicaSection,
+    /// Health checks and circuit breakers.
+    #[serde(default)]
+    pub health: HealthSection,
     /// The default strategy.
     pub strategy: Option<StrategyConfig>,
     /// Per-table settings, by the table's SQL name.
@@ -77,6 +98,12 @@ pub struct ShardSection {
     pub name: String,
     /// Its primary's URL (after `${ENV}` substitution).
     pub url: String,
+    /// Its read replicas' URLs.
+    #[serde(default)]
+    pub replicas: Vec<String>,
+    /// Hosts that may take the primary role after a failover (often the replicas).
+    #[serde(default)]
+    pub failover_hosts: Vec<String>,
     /// Pool settings of this shard, over `[pool]`.
     pub pool: Option<PoolSection>,
 }
@@ -106,6 +133,65 @@ pub struct PoolSection {
     pub max_lifetime_ms: Option<u64>,
     /// See [`PoolConfig::test_on_check_out`].
     pub test_on_check_out: Option<bool>,
+    /// See [`PoolConfig::retry_connection`].
+    pub retry_connection: Option<bool>,
+}
+
+/// `[replicas]`: durations in milliseconds; unset fields keep [`ReplicaConfig::default`].
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicaSection {
+    /// See [`ReplicaConfig::policy`].
+    pub policy: Option<ReplicaPolicy>,
+    /// See [`ReplicaConfig::max_lag`].
+    pub max_lag_ms: Option<u64>,
+    /// See [`ReplicaConfig::read_your_writes`].
+    pub read_your_writes_ms: Option<u64>,
+}
+
+impl ReplicaSection {
+    /// The defaults with the settings given here.
+    pub fn config(&self) -> ReplicaConfig {
+        let base = ReplicaConfig::default();
+        ReplicaConfig {
+            policy: self.policy.unwrap_or(base.policy),
+            max_lag: self.max_lag_ms.map_or(base.max_lag, Duration::from_millis),
+            read_your_writes: self
+                .read_your_writes_ms
+                .map_or(base.read_your_writes, Duration::from_millis),
+        }
+    }
+}
+
+/// `[health]`: durations in milliseconds; unset fields keep [`HealthConfig::default`].
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSection {
+    /// See [`HealthConfig::interval`].
+    pub interval_ms: Option<u64>,
+    /// See [`HealthConfig::timeout`].
+    pub timeout_ms: Option<u64>,
+    /// See [`HealthConfig::failure_threshold`].
+    pub failure_threshold: Option<u32>,
+    /// See [`HealthConfig::cool_down`].
+    pub cool_down_ms: Option<u64>,
+}
+
+impl HealthSection {
+    /// The defaults with the settings given here.
+    pub fn config(&self) -> HealthConfig {
+        let base = HealthConfig::default();
+        HealthConfig {
+            interval: self
+                .interval_ms
+                .map_or(base.interval, Duration::from_millis),
+            timeout: self.timeout_ms.map_or(base.timeout, Duration::from_millis),
+            failure_threshold: self.failure_threshold.unwrap_or(base.failure_threshold),
+            cool_down: self
+                .cool_down_ms
+                .map_or(base.cool_down, Duration::from_millis),
+        }
+    }
 }
 
 impl PoolSection {
@@ -127,6 +213,7 @@ impl PoolSection {
                 .map(Duration::from_millis)
                 .or(base.max_lifetime),
             test_on_check_out: self.test_on_check_out.unwrap_or(base.test_on_check_out),
+            retry_connection: self.retry_connection.unwrap_or(base.retry_connection),
         }
     }
 }
@@ -138,12 +225,24 @@ impl Topology {
             message: e.to_string(),
         })?;
         for shard in &mut topology.shards {
-            shard.url = shellexpand::env(&shard.url)
-                .map_err(|e| ConfigError::MissingEnv {
-                    shard: shard.name.clone(),
-                    var: e.var_name,
-                })?
-                .into_owned();
+            let name = shard.name.clone();
+            let expand = |url: &mut String| -> Result<(), ConfigError> {
+                *url = shellexpand::env(url.as_str())
+                    .map_err(|e| ConfigError::MissingEnv {
+                        shard: name.clone(),
+                        var: e.var_name,
+                    })?
+                    .into_owned();
+                Ok(())
+            };
+            expand(&mut shard.url)?;
+            for url in shard
+                .replicas
+                .iter_mut()
+                .chain(shard.failover_hosts.iter_mut())
+            {
+                expand(url)?;
+            }
         }
         Ok(topology)
     }
@@ -167,12 +266,19 @@ impl Topology {
     pub fn build<C: ShardConnection>(&self) -> Result<Sharded<C>> {
         let names: Vec<String> = self.shards.iter().map(|s| s.name.clone()).collect();
         let base = self.pool.apply(&PoolConfig::default());
-        let mut builder = Sharded::<C>::builder().pool(base.clone());
+        let mut builder = Sharded::<C>::builder()
+            .pool(base.clone())
+            .replicas(self.replicas.config())
+            .health(self.health.config());
         for shard in &self.shards {
-            builder = match &shard.pool {
-                Some(own) => builder.shard_with_pool(&shard.name, &shard.url, own.apply(&base)),
-                None => builder.shard(&shard.name, &shard.url),
+            let nodes = ShardNodes {
+                primaries: std::iter::once(shard.url.clone())
+                    .chain(shard.failover_hosts.iter().cloned())
+                    .collect(),
+                replicas: shard.replicas.clone(),
             };
+            let pool = shard.pool.as_ref().map(|own| own.apply(&base));
+            builder = builder.shard_nodes_with_pool(&shard.name, nodes, pool);
         }
         if let Some(strategy) = &self.strategy {
             let resolved = strategy.build(&strategy::Names {

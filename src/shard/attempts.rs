@@ -55,7 +55,7 @@ impl<Q, F: FnMut() -> Q> Attempts<Q> for Fresh<F> {
 /// # let (shards, _dir) = two_sqlite_shards().await;
 /// // A boxed query is not `Clone`: run it once.
 /// let boxed = order_items::table.select(order_items::order_id).into_boxed();
-/// let ids: Vec<i32> = shards.run(boxed.on_shard("s0")).once().load().await?;
+/// let ids: Vec<i64> = shards.run(boxed.on_shard("s0")).once().load().await?;
 /// assert!(ids.is_empty());
 /// # Ok(())
 /// # }
@@ -68,8 +68,11 @@ impl<Q, F: FnMut() -> Q> Attempts<Q> for Fresh<F> {
 pub trait Retries<Q, K>: Send + Sync {
     /// Whether a write may run again after a failover.
     const IDEMPOTENT: bool;
+    /// Where the attempts come from.
     #[doc(hidden)]
-    fn attempts(query: Q) -> impl Attempts<Q> + Send;
+    type Source: Attempts<Q> + Send;
+    #[doc(hidden)]
+    fn attempts(query: Q) -> Self::Source;
 }
 
 /// Re-runs reads, runs writes once (the default).
@@ -84,28 +87,32 @@ pub struct Idempotent;
 
 impl<Q: Clone + Send> Retries<Q, ReadKind> for Rerun {
     const IDEMPOTENT: bool = false;
-    fn attempts(query: Q) -> impl Attempts<Q> + Send {
+    type Source = Cloning<Q>;
+    fn attempts(query: Q) -> Cloning<Q> {
         Cloning(query)
     }
 }
 
 impl<Q: Send> Retries<Q, WriteKind> for Rerun {
     const IDEMPOTENT: bool = false;
-    fn attempts(query: Q) -> impl Attempts<Q> + Send {
+    type Source = Once<Q>;
+    fn attempts(query: Q) -> Once<Q> {
         Once(Some(query))
     }
 }
 
 impl<Q: Send, K> Retries<Q, K> for RunOnce {
     const IDEMPOTENT: bool = false;
-    fn attempts(query: Q) -> impl Attempts<Q> + Send {
+    type Source = Once<Q>;
+    fn attempts(query: Q) -> Once<Q> {
         Once(Some(query))
     }
 }
 
 impl<Q: Clone + Send, K> Retries<Q, K> for Idempotent {
     const IDEMPOTENT: bool = true;
-    fn attempts(query: Q) -> impl Attempts<Q> + Send {
+    type Source = Cloning<Q>;
+    fn attempts(query: Q) -> Cloning<Q> {
         Cloning(query)
     }
 }

@@ -74,7 +74,7 @@ impl<C: ShardConnection> ShardedBuilder<C> {
     /// use grant::cluster::ShardNodes;
     /// use grant::shard::Modulo;
     /// # #[tokio::main]
-    /// # async fn main() -> grant::Result<()> {
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let shards = grant::Sharded::<diesel_async::AsyncPgConnection>::builder()
     ///     .shard_nodes(
     ///         "s0",
@@ -90,6 +90,17 @@ impl<C: ShardConnection> ShardedBuilder<C> {
     /// ```
     pub fn shard_nodes(mut self, name: impl Into<String>, nodes: ShardNodes) -> Self {
         self.shards.push((name.into(), nodes, None));
+        self
+    }
+
+    /// Adds the next shard with its servers and, when given, pool settings of its own.
+    pub fn shard_nodes_with_pool(
+        mut self,
+        name: impl Into<String>,
+        nodes: ShardNodes,
+        pool: Option<PoolConfig>,
+    ) -> Self {
+        self.shards.push((name.into(), nodes, pool));
         self
     }
 

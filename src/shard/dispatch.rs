@@ -1,9 +1,7 @@
 //! How each kind of route runs a statement: on the one shard it names, or on all of them.
 
 use super::{AllShards, ByKey, OnShard, PerShard, RouteKey, Routed, Routing, ShardId, ShardResult};
-use crate::Result;
-use futures_util::future::try_join_all;
-use std::future::Future;
+use crate::{Error, Result};
 
 /// Where a route sends its statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,18 +33,23 @@ pub trait Route<Q>: Send + Sized {
         None
     }
 
-    /// Runs `query` through `run` on the shards of this route.
-    fn dispatch<T, F, Fut>(
-        self,
-        query: Q,
-        routing: &Routing,
-        run: F,
-    ) -> impl Future<Output = Result<Self::Output<T>>> + Send
-    where
-        T: Send,
-        Q: Send,
-        F: Fn(ShardId, Q) -> Fut + Send + Sync,
-        Fut: Future<Output = Result<T>> + Send;
+    /// The statement for each shard it runs on (a copy per shard for [`AllShards`]), in
+    /// topology order.
+    fn split(self, query: Q, routing: &Routing) -> Result<Vec<(ShardId, Q)>>;
+
+    /// The route's result from each shard's, in the order of [`Route::split`].
+    fn assemble<T: Send>(results: Vec<ShardResult<T>>) -> Result<Self::Output<T>>;
+}
+
+/// The one result of a single-shard route.
+fn only<T>(results: Vec<ShardResult<T>>) -> Result<T> {
+    // `split` gave one statement, so there is one result: a proven invariant, reported
+    // as an error rather than a panic all the same.
+    results
+        .into_iter()
+        .next()
+        .map(|r| r.value)
+        .ok_or_else(|| Error::Config(crate::config::ConfigError::NoShards))
 }
 
 impl<Q, K: RouteKey> Route<Q> for ByKey<K> {
@@ -60,20 +63,12 @@ impl<Q, K: RouteKey> Route<Q> for ByKey<K> {
         Some(K::TABLE)
     }
 
-    fn dispatch<T, F, Fut>(
-        self,
-        query: Q,
-        routing: &Routing,
-        run: F,
-    ) -> impl Future<Output = Result<T>> + Send
-    where
-        T: Send,
-        Q: Send,
-        F: Fn(ShardId, Q) -> Fut + Send + Sync,
-        Fut: Future<Output = Result<T>> + Send,
-    {
-        let shard = routing.shard_for_key(&self.0);
-        async move { run(shard?, query).await }
+    fn split(self, query: Q, routing: &Routing) -> Result<Vec<(ShardId, Q)>> {
+        Ok(vec![(routing.shard_for_key(&self.0)?, query)])
+    }
+
+    fn assemble<T: Send>(results: Vec<ShardResult<T>>) -> Result<T> {
+        only(results)
     }
 }
 
@@ -84,20 +79,12 @@ impl<Q> Route<Q> for OnShard {
         routing.resolve(&self.0).map(Target::One)
     }
 
-    fn dispatch<T, F, Fut>(
-        self,
-        query: Q,
-        routing: &Routing,
-        run: F,
-    ) -> impl Future<Output = Result<T>> + Send
-    where
-        T: Send,
-        Q: Send,
-        F: Fn(ShardId, Q) -> Fut + Send + Sync,
-        Fut: Future<Output = Result<T>> + Send,
-    {
-        let shard = routing.resolve(&self.0);
-        async move { run(shard?, query).await }
+    fn split(self, query: Q, routing: &Routing) -> Result<Vec<(ShardId, Q)>> {
+        Ok(vec![(routing.resolve(&self.0)?, query)])
+    }
+
+    fn assemble<T: Send>(results: Vec<ShardResult<T>>) -> Result<T> {
+        only(results)
     }
 }
 
@@ -108,34 +95,12 @@ impl<Q: Clone> Route<Q> for AllShards {
         Ok(Target::All)
     }
 
-    fn dispatch<T, F, Fut>(
-        self,
-        query: Q,
-        routing: &Routing,
-        run: F,
-    ) -> impl Future<Output = Result<PerShard<T>>> + Send
-    where
-        T: Send,
-        Q: Send,
-        F: Fn(ShardId, Q) -> Fut + Send + Sync,
-        Fut: Future<Output = Result<T>> + Send,
-    {
-        let shards: Vec<(ShardId, std::sync::Arc<str>)> = routing
-            .all()
-            .map(|s| (s, routing.name(s).clone()))
-            .collect();
-        async move {
-            // Every shard at once; the first failure (which names its shard) wins.
-            let runs = shards.iter().map(|(shard, _)| run(*shard, query.clone()));
-            let values = try_join_all(runs).await?;
-            Ok(PerShard::new(
-                shards
-                    .into_iter()
-                    .zip(values)
-                    .map(|((shard, name), value)| ShardResult { shard, name, value })
-                    .collect(),
-            ))
-        }
+    fn split(self, query: Q, routing: &Routing) -> Result<Vec<(ShardId, Q)>> {
+        Ok(routing.all().map(|shard| (shard, query.clone())).collect())
+    }
+
+    fn assemble<T: Send>(results: Vec<ShardResult<T>>) -> Result<PerShard<T>> {
+        Ok(PerShard::new(results))
     }
 }
 

@@ -4,10 +4,11 @@
 use super::attempts::{Attempts, Idempotent, Rerun, Retries, RunOnce};
 use super::operation::{Execute, First, GetResult, Load, Operation};
 use super::{Access, Session, StatementKind};
-use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, ShardRef};
+use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, ShardRef, ShardResult};
 use crate::cluster::{Cluster, HealthConfig, PooledConnection, ShardConnection};
 use crate::{Error, Result};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use futures_util::future::BoxFuture;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
@@ -109,6 +110,11 @@ impl<C: ShardConnection> Sharded<C> {
             .await;
     }
 
+    /// Health-check settings.
+    pub fn health_config(&self) -> &HealthConfig {
+        &self.inner.health
+    }
+
     /// A builder for a topology given in code (see also [`crate::Topology`] for TOML).
     pub fn builder() -> crate::ShardedBuilder<C> {
         crate::ShardedBuilder::new()
@@ -199,11 +205,27 @@ impl<C: ShardConnection> Sharded<C> {
                 ..options
             },
         };
-        route
-            .dispatch(query, &self.inner.routing, move |shard, query| {
-                self.run_on(shard, plan, op, M::attempts(query))
-            })
-            .await
+        let routing = &self.inner.routing;
+        let runs = route
+            .split(query, routing)?
+            .into_iter()
+            .map(|(shard, query)| {
+                // Boxed: the future's type then names no lifetime of the operation's own
+                // future, which lets callers move `run(..).load()` into `tokio::spawn` (rustc
+                // cannot prove `Send` for such higher-ranked futures otherwise). One allocation
+                // per statement.
+                let run: BoxFuture<'_, Result<O::Output>> =
+                    Box::pin(self.run_on(shard, plan, op, M::attempts(query)));
+                async move {
+                    Ok::<_, Error>(ShardResult {
+                        shard,
+                        name: routing.name(shard).clone(),
+                        value: run.await?,
+                    })
+                }
+            });
+        // Every shard at once; the first failure (which names its shard) wins.
+        S::Route::assemble(futures_util::future::try_join_all(runs).await?)
     }
 
     /// Runs `op` on one shard (a replica or the primary for reads, the primary for writes),
@@ -329,14 +351,12 @@ impl<C: ShardConnection> Sharded<C> {
                 Ok(conn) => conn,
                 Err(e) => {
                     // Nothing ran: whichever host holds the primary role now may take it.
+                    // (`ShardUnavailable` and `PoolTimeout` mean the write was not applied.)
                     if retries_left > 0 && cluster.rediscover(seen, timeout).await {
                         retries_left -= 1;
                         continue;
                     }
-                    return Err(Error::WriteNotApplied {
-                        shard: shard.to_string(),
-                        cause: e.to_string(),
-                    });
+                    return Err(e);
                 }
             };
             let Some(query) = attempts.next_attempt() else {

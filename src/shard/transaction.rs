@@ -170,9 +170,19 @@ impl<C: ShardConnection> Sharded<C> {
         let shard = routing.shard_for_key(key)?;
         let cluster = self.cluster(shard)?;
         let name = cluster.name().clone();
-        let mut conn = cluster.primary().await?;
-        let span = tracing::debug_span!("grant.transaction", shard = %name, table = K::TABLE);
-        let run = AsyncConnection::transaction::<T, Error, _>(&mut *conn, async move |c| {
+        let (seen, node) = cluster.current_primary().ok_or_else(|| Error::NoPrimary {
+            shard: name.to_string(),
+        })?;
+        let mut conn = match node.checkout().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                // Nothing ran; let the next attempt find the primary if it moved.
+                cluster.rediscover(seen, self.health_config().timeout).await;
+                return Err(e);
+            }
+        };
+        let span = tracing::debug_span!("grant.transaction", shard = %name, table = K::TABLE, node = node.label());
+        let run = AsyncConnection::transaction::<T, Error, _>(conn.conn(), async move |c| {
             f(ShardTx {
                 conn: c,
                 shard,
@@ -181,6 +191,9 @@ impl<C: ShardConnection> Sharded<C> {
             })
             .await
         });
-        tracing::Instrument::instrument(run, span).await
+        let result = tracing::Instrument::instrument(run, span).await;
+        conn.finished();
+        cluster.record_write();
+        result
     }
 }

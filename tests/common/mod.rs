@@ -2,6 +2,8 @@
 //! `scripts/servers.sh`), with the example migrations applied, dropped again afterwards.
 #![allow(dead_code)]
 
+pub mod pg_pair;
+
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -161,6 +163,20 @@ impl TestDb {
         };
         db.run_migrations().await;
         db
+    }
+
+    /// The same database on the shared server's streaming replica (PostgreSQL, MariaDB).
+    pub fn replica_url(&self) -> String {
+        let (var, default) = match self.backend {
+            Backend::Pg => (
+                "GRANT_PG_REPLICA_URL",
+                "postgres://postgres@127.0.0.1:54321",
+            ),
+            Backend::Mysql => ("GRANT_MYSQL_REPLICA_URL", "mysql://root@127.0.0.1:53307"),
+            Backend::Sqlite => panic!("SQLite has no replica"),
+        };
+        let server = std::env::var(var).unwrap_or_else(|_| default.into());
+        format!("{server}/{}", self.name)
     }
 
     /// Applies the example migrations with grant's own runner.
