@@ -509,3 +509,85 @@ async fn mariadb_reads_on_replica_writes_on_primary() {
     .await;
     assert_eq!(read_only().await, 1);
 }
+
+/// The balancing policies spread reads over two replicas (two pools on the shared standby):
+/// round-robin alternates, random uses both, least-connections picks the idle one.
+#[tokio::test(flavor = "multi_thread")]
+async fn replica_policies_spread_reads() {
+    use grant::cluster::ReplicaPolicy;
+    let db = TestDb::migrated(Backend::Pg, "policies").await;
+    for policy in [
+        ReplicaPolicy::RoundRobin,
+        ReplicaPolicy::Random,
+        ReplicaPolicy::LeastConnections,
+    ] {
+        let sharded = Sharded::<AsyncPgConnection>::builder()
+            .shard_nodes(
+                "s0",
+                ShardNodes::primary(&db.url)
+                    .replica(db.replica_url())
+                    .replica(db.replica_url()),
+            )
+            .replicas(ReplicaConfig {
+                policy,
+                read_your_writes: Duration::ZERO,
+                ..ReplicaConfig::default()
+            })
+            .health(fast_health())
+            .strategy(Modulo::new(1).unwrap())
+            .build()
+            .unwrap();
+        replicas_measured(&sharded).await;
+        for _ in 0..100 {
+            assert!(pg_read_on_replica(&sharded, None).await);
+        }
+        let cluster = sharded.cluster("s0").unwrap();
+        let served: Vec<u64> = cluster.replicas().iter().map(|r| r.served()).collect();
+        assert_eq!(served.iter().sum::<u64>(), 100, "{policy:?}: {served:?}");
+        assert_eq!(cluster.primary_node().unwrap().served(), 0, "{policy:?}");
+        match policy {
+            ReplicaPolicy::RoundRobin => assert_eq!(served, [50, 50]),
+            ReplicaPolicy::Random => assert!(served.iter().all(|&n| n > 0), "{served:?}"),
+            // One read at a time: both idle, the first wins every time.
+            ReplicaPolicy::LeastConnections => assert_eq!(served, [100, 0]),
+        }
+    }
+}
+
+/// A topology with replicas, failover hosts and the replica and health sections, from
+/// TOML.
+#[tokio::test(flavor = "multi_thread")]
+async fn toml_topology_with_replicas() {
+    let db = TestDb::migrated(Backend::Pg, "toml_replicas").await;
+    let text = format!(
+        r#"
+        [replicas]
+        policy = "least_connections"
+        max_lag_ms = 1500
+        read_your_writes_ms = 0
+
+        [health]
+        interval_ms = 100
+        failure_threshold = 2
+
+        [[shards]]
+        name = "s0"
+        url = "{primary}"
+        replicas = ["{replica}"]
+        failover_hosts = ["{replica}"]
+
+        [strategy]
+        kind = "modulo"
+        "#,
+        primary = db.url,
+        replica = db.replica_url()
+    );
+    let sharded = Sharded::<AsyncPgConnection>::from_toml_str(&text).unwrap();
+    let cluster = sharded.cluster("s0").unwrap();
+    assert_eq!(cluster.replicas().len(), 1);
+    assert_eq!(cluster.primary_candidates().len(), 2);
+    assert_eq!(sharded.health_config().interval, Duration::from_millis(100));
+    replicas_measured(&sharded).await;
+    assert!(pg_read_on_replica(&sharded, None).await);
+    sharded.insert(&item(1)).await.unwrap();
+}

@@ -30,6 +30,7 @@ pub struct Node<C: ShardConnection> {
     pub(crate) pool: Pool<C>,
     pub(crate) breaker: Breaker,
     pub(crate) in_flight: AtomicUsize,
+    served: AtomicU64,
     role: AtomicU8,
     lag_micros: AtomicU64,
     lag: std::sync::Mutex<LagTracker>,
@@ -55,6 +56,7 @@ impl<C: ShardConnection> Node<C> {
             pool: pool.build_with_sink::<C>(url, Sink(connect_errors.clone())),
             breaker,
             in_flight: AtomicUsize::new(0),
+            served: AtomicU64::new(0),
             role: AtomicU8::new(0),
             lag_micros: AtomicU64::new(LAG_UNKNOWN),
             lag: std::sync::Mutex::new(LagTracker::default()),
@@ -131,6 +133,15 @@ impl<C: ShardConnection> Node<C> {
     /// Statements running on this node now.
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Statements this node ran (health probes aside): how the load was spread.
+    pub fn served(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn note_served(&self) {
+        self.served.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Pool statistics: open and idle connections.

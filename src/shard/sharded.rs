@@ -303,6 +303,7 @@ impl<C: ShardConnection> Sharded<C> {
                 break;
             };
             span.record("node", node.label());
+            node.note_served();
             let result = op.run(query, conn.conn()).await;
             conn.finished();
             match result {
@@ -365,6 +366,7 @@ impl<C: ShardConnection> Sharded<C> {
                     cause: "the statement cannot be re-run on the new primary".into(),
                 });
             };
+            node.note_served();
             let result = op.run(query, conn.conn()).await;
             conn.finished();
             cluster.record_write();
