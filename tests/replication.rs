@@ -45,6 +45,27 @@ fn fast_pool() -> PoolConfig {
     }
 }
 
+/// One shard `s0` with these servers and replica settings, fast health checks and small
+/// pools.
+fn one_shard<C: grant::ShardConnection>(nodes: ShardNodes, replicas: ReplicaConfig) -> Sharded<C> {
+    Sharded::<C>::builder()
+        .shard_nodes("s0", nodes)
+        .replicas(replicas)
+        .health(fast_health())
+        .pool(fast_pool())
+        .strategy(Modulo::new(1).unwrap())
+        .build()
+        .unwrap()
+}
+
+/// No read-your-writes window: reads go to replicas right after writes.
+fn no_ryw() -> ReplicaConfig {
+    ReplicaConfig {
+        read_your_writes: Duration::ZERO,
+        ..ReplicaConfig::default()
+    }
+}
+
 /// Waits (up to 20 s) until `check` holds.
 async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let started = Instant::now();
@@ -99,16 +120,13 @@ fn item(order_id: i64) -> OrderItem {
 async fn pg_reads_on_replica_writes_on_primary() {
     let db = TestDb::migrated(Backend::Pg, "rw_split").await;
     let build = |read_your_writes| {
-        Sharded::<AsyncPgConnection>::builder()
-            .shard_nodes("s0", ShardNodes::primary(&db.url).replica(db.replica_url()))
-            .replicas(ReplicaConfig {
+        one_shard::<AsyncPgConnection>(
+            ShardNodes::primary(&db.url).replica(db.replica_url()),
+            ReplicaConfig {
                 read_your_writes,
                 ..ReplicaConfig::default()
-            })
-            .health(fast_health())
-            .strategy(Modulo::new(1).unwrap())
-            .build()
-            .unwrap()
+            },
+        )
     };
     let sharded = build(Duration::ZERO);
     replicas_measured(&sharded).await;
@@ -204,21 +222,14 @@ async fn pg_lagging_replica_is_skipped_until_it_catches_up() {
         .batch_execute("CREATE TABLE ticks (id BIGSERIAL PRIMARY KEY)")
         .await
         .unwrap();
-    let sharded = Sharded::<AsyncPgConnection>::builder()
-        .shard_nodes(
-            "s0",
-            ShardNodes::primary(pair.primary_url("app")).replica(pair.replica_url("app")),
-        )
-        .replicas(ReplicaConfig {
+    let sharded = one_shard::<AsyncPgConnection>(
+        ShardNodes::primary(pair.primary_url("app")).replica(pair.replica_url("app")),
+        ReplicaConfig {
             max_lag: Duration::from_millis(500),
             read_your_writes: Duration::ZERO,
             ..ReplicaConfig::default()
-        })
-        .health(fast_health())
-        .pool(fast_pool())
-        .strategy(Modulo::new(1).unwrap())
-        .build()
-        .unwrap();
+        },
+    );
     replicas_measured(&sharded).await;
     assert!(pg_read_on_replica(&sharded, None).await);
 
@@ -276,22 +287,12 @@ async fn pg_failover_loses_no_acknowledged_write() {
     .await
     .unwrap();
     drop(admin);
-    let sharded = Sharded::<AsyncPgConnection>::builder()
-        .shard_nodes(
-            "s0",
-            ShardNodes::primary(pair.primary_url("app"))
-                .failover_host(pair.replica_url("app"))
-                .replica(pair.replica_url("app")),
-        )
-        .replicas(ReplicaConfig {
-            read_your_writes: Duration::ZERO,
-            ..ReplicaConfig::default()
-        })
-        .health(fast_health())
-        .pool(fast_pool())
-        .strategy(Modulo::new(1).unwrap())
-        .build()
-        .unwrap();
+    let sharded = one_shard::<AsyncPgConnection>(
+        ShardNodes::primary(pair.primary_url("app"))
+            .failover_host(pair.replica_url("app"))
+            .replica(pair.replica_url("app")),
+        no_ryw(),
+    );
     replicas_measured(&sharded).await;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -414,20 +415,10 @@ async fn pg_dead_replica_reads_fall_back_to_primary() {
         .await
         .unwrap();
     admin.batch_execute("CREATE DATABASE app").await.unwrap();
-    let sharded = Sharded::<AsyncPgConnection>::builder()
-        .shard_nodes(
-            "s0",
-            ShardNodes::primary(pair.primary_url("app")).replica(pair.replica_url("app")),
-        )
-        .replicas(ReplicaConfig {
-            read_your_writes: Duration::ZERO,
-            ..ReplicaConfig::default()
-        })
-        .health(fast_health())
-        .pool(fast_pool())
-        .strategy(Modulo::new(1).unwrap())
-        .build()
-        .unwrap();
+    let sharded = one_shard::<AsyncPgConnection>(
+        ShardNodes::primary(pair.primary_url("app")).replica(pair.replica_url("app")),
+        no_ryw(),
+    );
     replicas_measured(&sharded).await;
     assert!(pg_read_on_replica(&sharded, None).await);
 
@@ -479,16 +470,10 @@ async fn pg_dead_replica_reads_fall_back_to_primary() {
 #[tokio::test(flavor = "multi_thread")]
 async fn mariadb_reads_on_replica_writes_on_primary() {
     let db = TestDb::migrated(Backend::Mysql, "rw_split").await;
-    let sharded = Sharded::<diesel_async::AsyncMysqlConnection>::builder()
-        .shard_nodes("s0", ShardNodes::primary(&db.url).replica(db.replica_url()))
-        .replicas(ReplicaConfig {
-            read_your_writes: Duration::ZERO,
-            ..ReplicaConfig::default()
-        })
-        .health(fast_health())
-        .strategy(Modulo::new(1).unwrap())
-        .build()
-        .unwrap();
+    let sharded = one_shard::<diesel_async::AsyncMysqlConnection>(
+        ShardNodes::primary(&db.url).replica(db.replica_url()),
+        no_ryw(),
+    );
     replicas_measured(&sharded).await;
     let read_only = async || -> i64 {
         sharded
@@ -521,22 +506,16 @@ async fn replica_policies_spread_reads() {
         ReplicaPolicy::Random,
         ReplicaPolicy::LeastConnections,
     ] {
-        let sharded = Sharded::<AsyncPgConnection>::builder()
-            .shard_nodes(
-                "s0",
-                ShardNodes::primary(&db.url)
-                    .replica(db.replica_url())
-                    .replica(db.replica_url()),
-            )
-            .replicas(ReplicaConfig {
+        let sharded = one_shard::<AsyncPgConnection>(
+            ShardNodes::primary(&db.url)
+                .replica(db.replica_url())
+                .replica(db.replica_url()),
+            ReplicaConfig {
                 policy,
                 read_your_writes: Duration::ZERO,
                 ..ReplicaConfig::default()
-            })
-            .health(fast_health())
-            .strategy(Modulo::new(1).unwrap())
-            .build()
-            .unwrap();
+            },
+        );
         replicas_measured(&sharded).await;
         for _ in 0..100 {
             assert!(pg_read_on_replica(&sharded, None).await);

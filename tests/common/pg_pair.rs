@@ -152,9 +152,9 @@ impl PgPair {
     }
 
     /// Runs a PostgreSQL program (as `postgres` when root: PostgreSQL refuses root).
-    fn pg(&self, program: &str, args: &[&str]) {
+    fn pg_output(&self, program: &str, args: &[&str]) -> std::io::Result<std::process::Output> {
         let path = self.bin.join(program);
-        let output = if is_root() {
+        if is_root() {
             Command::new("runuser")
                 .args(["-u", "postgres", "--"])
                 .arg(&path)
@@ -163,7 +163,13 @@ impl PgPair {
         } else {
             Command::new(&path).args(args).output()
         }
-        .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    }
+
+    /// Runs a PostgreSQL program and checks that it succeeded.
+    fn pg(&self, program: &str, args: &[&str]) {
+        let output = self
+            .pg_output(program, args)
+            .unwrap_or_else(|e| panic!("run {program}: {e}"));
         assert!(
             output.status.success(),
             "{program} {args:?} failed: {}{}",
