@@ -600,13 +600,13 @@ impl<'a, C: ShardConnection, S: RoutedStatement, M> Run<'a, C, S, M> {
 impl<'a, C: ShardConnection, S: RoutedStatement, M> Run<'a, C, S, M>
 where
     S::Query: StatementKind,
-    M: Retries<S::Query, <S::Query as StatementKind>::Kind>,
 {
     /// All rows of a routed select: `Vec<U>`, or [`super::PerShard<Vec<U>>`] on all shards.
     pub async fn load<U>(self) -> Result<Output<S, Vec<U>>>
     where
         Load<U>: Operation<C, S::Query, Output = Vec<U>>,
         U: Send,
+        M: Retries<S::Query, <S::Query as StatementKind>::Kind>,
     {
         self.sharded
             .run_statement::<S, _, M>(self.statement, Load::new(), self.options)
@@ -619,6 +619,7 @@ where
     where
         GetResult<U>: Operation<C, S::Query, Output = U>,
         U: Send,
+        M: Retries<S::Query, <S::Query as StatementKind>::Kind>,
     {
         self.sharded
             .run_statement::<S, _, M>(self.statement, GetResult::new(), self.options)
@@ -630,6 +631,7 @@ where
     where
         First<U>: Operation<C, S::Query, Output = U>,
         U: Send,
+        M: Retries<S::Query, <S::Query as StatementKind>::Kind>,
     {
         self.sharded
             .run_statement::<S, _, M>(self.statement, First::new(), self.options)
@@ -640,6 +642,7 @@ where
     pub async fn execute(self) -> Result<Output<S, usize>>
     where
         Execute: Operation<C, S::Query, Output = usize>,
+        M: Retries<S::Query, <S::Query as StatementKind>::Kind>,
     {
         self.sharded
             .run_statement::<S, _, M>(self.statement, Execute, self.options)
