@@ -1,0 +1,82 @@
+//! Scatter ORDER BY + LIMIT 10 over 4 PostgreSQL shards: grant's parallel scatter (k-way
+//! merge), the same shards asked one after the other, and one database holding every row.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use common::schema::models::OrderItem;
+use common::schema::order_items;
+use criterion::{Criterion, criterion_group, criterion_main};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use grant::scatter::{asc, desc};
+
+/// The top 10 of one database.
+async fn top10(pool: &common::DirectPool) -> Vec<OrderItem> {
+    let mut conn = pool.get().await.unwrap();
+    order_items::table
+        .select(OrderItem::as_select())
+        .order_by((
+            order_items::quantity.desc(),
+            order_items::order_id.asc(),
+            order_items::product_id.asc(),
+        ))
+        .limit(10)
+        .load(&mut *conn)
+        .await
+        .unwrap()
+}
+
+fn scatter(c: &mut Criterion) {
+    let rt = common::runtime();
+    let data = rt.block_on(common::data("scatter", true));
+    let mut group = c.benchmark_group("scatter_order_by_limit_10");
+    group.bench_function("grant_parallel_4_shards", |b| {
+        b.to_async(&rt).iter(|| async {
+            let rows: Vec<OrderItem> = data
+                .sharded
+                .scatter(order_items::table)
+                .select(OrderItem::as_select())
+                .order_by((
+                    desc(order_items::quantity),
+                    asc(order_items::order_id),
+                    asc(order_items::product_id),
+                ))
+                .limit(10)
+                .load()
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 10);
+        })
+    });
+    group.bench_function("sequential_4_shards", |b| {
+        b.to_async(&rt).iter(|| async {
+            let mut rows = Vec::new();
+            for pool in &data.shard_pools {
+                rows.extend(top10(pool).await);
+            }
+            rows.sort_by(|a, b| {
+                b.quantity
+                    .cmp(&a.quantity)
+                    .then(a.order_id.cmp(&b.order_id))
+                    .then(a.product_id.cmp(&b.product_id))
+            });
+            rows.truncate(10);
+            assert_eq!(rows.len(), 10);
+        })
+    });
+    group.bench_function("one_database", |b| {
+        b.to_async(&rt).iter(|| async {
+            assert_eq!(top10(&data.single).await.len(), 10);
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(4));
+    targets = scatter
+}
+criterion_main!(benches);
