@@ -128,10 +128,11 @@ fn cents(v: &Option<String>) -> i64 {
     (v.as_deref().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64
 }
 
-/// The order lines of Northwind (`../shared/data/northwind.sql`), each with its order's
-/// customer, country, region, shipping date and freight.
+/// The order lines of Northwind (`tests/data/northwind.sql`, Ms-PL, see
+/// `tests/data/northwind.LICENSE`), each with its order's customer, country, region,
+/// shipping date and freight.
 fn northwind_lines() -> Vec<Line> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/northwind.sql");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/northwind.sql");
     let dump = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     let mut orders = HashMap::new();
     for line in dump
