@@ -66,6 +66,14 @@ fn scatter(c: &mut Criterion) {
             assert_eq!(rows.len(), 10);
         })
     });
+    // The same four statements at once without grant: what concurrency alone costs or
+    // saves on this machine.
+    group.bench_function("concurrent_4_shards_without_grant", |b| {
+        b.to_async(&rt).iter(|| async {
+            let tops = futures_util::future::join_all(data.shard_pools.iter().map(top10)).await;
+            assert_eq!(tops.len(), 4);
+        })
+    });
     group.bench_function("one_database", |b| {
         b.to_async(&rt).iter(|| async {
             assert_eq!(top10(&data.single).await.len(), 10);
