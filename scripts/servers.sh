@@ -143,6 +143,7 @@ my_alive() { "$MYSQL" --no-defaults -uroot --socket="$1" -e "SELECT 1" >/dev/nul
 
 my_start_instance() {
     local name=$1 port=$2 server_id=$3
+    shift 3
     local data=$DIR/mariadb/$name sock=$DIR/mariadb/$name.sock
     mkdir -p "$DIR/mariadb"
     if is_root; then chown mysql "$DIR/mariadb"; fi
@@ -162,7 +163,7 @@ my_start_instance() {
             --pid-file="$DIR/mariadb/$name.pid" --log-error="$DIR/mariadb/$name.err" \
             --server-id="$server_id" --log-bin=binlog --binlog-format=ROW \
             --skip-name-resolve --max-connections=600 --innodb-buffer-pool-size=128M \
-            --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 \
+            --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 "$@" \
             >/dev/null 2>&1 </dev/null &
         for _ in $(seq 1 120); do
             my_alive "$sock" && break
@@ -177,7 +178,9 @@ my_start() {
     my_start_instance primary "$MY_PORT" 1
     my_sql "$DIR/mariadb/primary.sock" \
         "CREATE USER IF NOT EXISTS 'root'@'%'; GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;"
-    my_start_instance replica "$MY_REPLICA_PORT" 2
+    # read_only is a start option, not a SET GLOBAL: it must survive a restart of the replica
+    # (replication itself resumes from the replica's own master.info).
+    my_start_instance replica "$MY_REPLICA_PORT" 2 --read-only
     local sock=$DIR/mariadb/replica.sock
     if ! my_sql "$sock" "SHOW SLAVE STATUS\G" | grep -q "Slave_IO_Running: Yes"; then
         my_sql "$sock" "STOP SLAVE; RESET SLAVE ALL;
@@ -185,7 +188,6 @@ my_start() {
             SET GLOBAL gtid_slave_pos = '';
             CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$MY_PORT, MASTER_USER='root',
                 MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos;
-            SET GLOBAL read_only = ON;
             START SLAVE;" >/dev/null
     fi
 }
