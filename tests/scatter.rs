@@ -259,6 +259,49 @@ macro_rules! scatter_matches_one_database {
             assert_eq!(got, expected);
             checked += 1;
 
+            // 5b: ordered by a column the selection lacks, and by an expression: the sort
+            // values travel in front of the row (`Layout::Prefixed`).
+            let expected: Vec<(i64, i64)> = order_lines
+                .order((unit_price_cents.desc(), order_id.asc(), product_id.asc()))
+                .select((order_id, product_id))
+                .limit(12)
+                .offset(3)
+                .load(one)
+                .await
+                .unwrap();
+            let got: Vec<(i64, i64)> = sharded
+                .scatter(order_lines)
+                .select((order_id, product_id))
+                .order_by((desc(unit_price_cents), asc(order_id), asc(product_id)))
+                .limit(12)
+                .offset(3)
+                .load()
+                .await
+                .unwrap();
+            assert_eq!(got, expected, "ordered by an unselected column");
+            checked += 1;
+            let expected: Vec<Line> = order_lines
+                .order((
+                    (quantity + quantity).desc(),
+                    order_id.asc(),
+                    product_id.asc(),
+                ))
+                .select(all())
+                .limit(9)
+                .load(one)
+                .await
+                .unwrap();
+            let got: Vec<Line> = sharded
+                .scatter(order_lines)
+                .select(all())
+                .order_by((desc(quantity + quantity), asc(order_id), asc(product_id)))
+                .limit(9)
+                .load()
+                .await
+                .unwrap();
+            assert_eq!(got, expected, "ordered by an expression");
+            checked += 1;
+
             // 6: a filter that matches nothing on some shards.
             let expected: Vec<Line> = order_lines
                 .filter(ship_country.eq("Poland"))

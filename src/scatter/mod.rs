@@ -61,6 +61,7 @@ mod keyset;
 mod merge;
 mod order;
 mod policy;
+mod sorted_rows;
 mod stream;
 mod value;
 
@@ -69,6 +70,9 @@ pub use grouped::GroupedScatter;
 pub use keyset::KeysetFilter;
 pub use order::{After, Asc, Desc, KeysetSql, OrderSpec, OrderTerm, asc, desc};
 pub use policy::{FailFast, FailurePolicy, Partial, PartialResult, ShardFailure};
+pub use sorted_rows::{
+    Layout, LoadSorted, OrderedScatter, OrderedShardQuery, SortColumns, SortedSelection,
+};
 pub use stream::ScatterStream;
 pub use value::{AvgInput, AvgRounding, NullOrdering, SortSql, SortValue};
 
@@ -78,8 +82,8 @@ use crate::shard::{Fresh, Plan};
 use crate::shard::{ShardId, Sharded};
 use crate::{Error, Result};
 use diesel::Expression;
-use diesel::dsl::{Filter, Limit, Order, Select};
-use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OrderDsl, SelectDsl};
+use diesel::dsl::{Limit, Select};
+use diesel::query_dsl::methods::{LimitDsl, SelectDsl};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
 use std::sync::Arc;
@@ -392,11 +396,6 @@ impl<'a, C: ShardConnection, Q, S, P> Scatter<'a, C, Q, S, Unordered, P> {
 /// A row with its sort values, as the merge sees it.
 type Keyed<O, U> = (<O as OrderSpec>::Values, (<O as OrderSpec>::Values, U));
 
-/// The statement each shard runs for an ordered page.
-pub type OrderedShardQuery<Q, S, O> = Limit<
-    Order<Select<Filter<Q, KeysetFilter<O>>, (<O as OrderSpec>::Exprs, S)>, <O as OrderSpec>::Sql>,
->;
-
 impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered<O>, P> {
     /// Continues after the row whose sort values are `values` (keyset pagination): each
     /// shard returns only later rows, so a deep page costs what the first costs. The
@@ -414,16 +413,8 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
         P: FailurePolicy,
         U: Send + 'static,
         C::Backend: NullOrdering,
-        S: Clone + Sync,
-        (O::Exprs, S): Expression,
-        O::Sql: Expression,
-        Q: FilterDsl<KeysetFilter<O>> + Clone + Sync,
-        Filter<Q, KeysetFilter<O>>: SelectDsl<(O::Exprs, S)>,
-        Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
-        Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
-        OrderedShardQuery<Q, S, O>: Send,
-        Load<(O::Values, U)>:
-            Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
+        S: Sync,
+        Q: OrderedScatter<C, S, O, U>,
     {
         if let Some(after) = &self.ordering.after {
             if O::has_null(after) {
@@ -436,18 +427,25 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
             .unwrap_or(i64::MAX);
         let spec = &self.ordering.spec;
         let after = &self.ordering.after;
+        let layout = <Q as OrderedScatter<C, S, O, U>>::layout(spec, &self.selection);
         let (rows, failed) = self
             .fan_out(|shard| {
                 let query = || {
-                    self.query
-                        .clone()
-                        .filter(KeysetFilter::new(spec, after.clone()))
-                        .select((spec.exprs(), self.selection.clone()))
-                        .order(spec.sql())
-                        .limit(per_shard)
+                    <Q as OrderedScatter<C, S, O, U>>::shard_page(
+                        &self.query,
+                        spec,
+                        after.clone(),
+                        &self.selection,
+                        layout,
+                        per_shard,
+                    )
                 };
-                self.sharded
-                    .run_on(shard, Plan::read(None), Load::new(), Fresh(query))
+                self.sharded.run_on(
+                    shard,
+                    Plan::read(None),
+                    <Q as OrderedScatter<C, S, O, U>>::load_sorted(layout),
+                    Fresh(query),
+                )
             })
             .await?;
         let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
@@ -477,16 +475,8 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
         P: FailurePolicy,
         U: Send + 'static,
         C::Backend: NullOrdering,
-        S: Clone + Sync,
-        (O::Exprs, S): Expression,
-        O::Sql: Expression,
-        Q: FilterDsl<KeysetFilter<O>> + Clone + Sync,
-        Filter<Q, KeysetFilter<O>>: SelectDsl<(O::Exprs, S)>,
-        Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
-        Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
-        OrderedShardQuery<Q, S, O>: Send,
-        Load<(O::Values, U)>:
-            Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
+        S: Sync,
+        Q: OrderedScatter<C, S, O, U>,
     {
         let with_keys = self.load_with_keys::<U>().await?;
         Ok(P::map_output(with_keys, |rows| {

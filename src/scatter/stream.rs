@@ -1,17 +1,13 @@
 //! Ordered scatter results as a stream, fetched from each shard in keyset batches.
 
-use super::OrderedShardQuery;
-use super::keyset::KeysetFilter;
 use super::order::OrderSpec;
+use super::sorted_rows::{Layout, OrderedScatter};
 use super::value::NullOrdering;
 use crate::cluster::ShardConnection;
-use crate::shard::operation::{Load, Operation};
+
 use crate::shard::{Fresh, Plan};
 use crate::shard::{ShardId, Sharded};
 use crate::{Error, Result};
-use diesel::Expression;
-use diesel::dsl::{Filter, Order, Select};
-use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OrderDsl, SelectDsl};
 use futures_util::future::try_join_all;
 use futures_util::stream::Stream;
 use std::cmp::Ordering;
@@ -65,6 +61,7 @@ pub struct ScatterStream<'a, C: ShardConnection, Q, S, O: OrderSpec, U> {
 
 struct State<'a, C: ShardConnection, Q, S, O: OrderSpec, U> {
     query: ScatterStream<'a, C, Q, S, O, U>,
+    layout: Layout,
     buffers: Vec<VecDeque<(O::Values, U)>>,
     last: Vec<Option<O::Values>>,
     exhausted: Vec<bool>,
@@ -104,19 +101,12 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
         U: Send + 'static,
         Q: Send + Sync + 'a,
         S: Send + Sync + 'a,
-        S: Clone + Sync,
-        (O::Exprs, S): Expression,
-        O::Sql: Expression,
-        Q: FilterDsl<KeysetFilter<O>> + Clone + Sync,
-        Filter<Q, KeysetFilter<O>>: SelectDsl<(O::Exprs, S)>,
-        Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
-        Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
-        OrderedShardQuery<Q, S, O>: Send,
-        Load<(O::Values, U)>:
-            Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
+        S: Sync,
+        Q: OrderedScatter<C, S, O, U>,
     {
         let shards = self.targets.len();
         let state = State {
+            layout: <Q as OrderedScatter<C, S, O, U>>::layout(&self.spec, &self.selection),
             buffers: (0..shards).map(|_| VecDeque::new()).collect(),
             last: vec![self.after.clone(); shards],
             exhausted: vec![false; shards],
@@ -126,8 +116,8 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
         futures_util::stream::try_unfold(state, |mut state| async move {
             if !state.started {
                 state.started = true;
-                let fills =
-                    (0..state.buffers.len()).map(|i| state.query.fetch(i, state.last[i].clone()));
+                let fills = (0..state.buffers.len())
+                    .map(|i| state.query.fetch(i, state.last[i].clone(), state.layout));
                 for (i, rows) in try_join_all(fills).await?.into_iter().enumerate() {
                     state.exhausted[i] = rows.len() < state.query.batch;
                     state.buffers[i].extend(rows);
@@ -155,7 +145,10 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
             };
             state.last[i] = Some(values);
             if state.buffers[i].is_empty() && !state.exhausted[i] {
-                let rows = state.query.fetch(i, state.last[i].clone()).await?;
+                let rows = state
+                    .query
+                    .fetch(i, state.last[i].clone(), state.layout)
+                    .await?;
                 state.exhausted[i] = rows.len() < state.query.batch;
                 state.buffers[i].extend(rows);
             }
@@ -164,18 +157,15 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
     }
 
     /// The next batch of shard `i` after `after`.
-    async fn fetch(&self, i: usize, after: Option<O::Values>) -> Result<Vec<(O::Values, U)>>
+    async fn fetch(
+        &self,
+        i: usize,
+        after: Option<O::Values>,
+        layout: Layout,
+    ) -> Result<Vec<(O::Values, U)>>
     where
-        S: Clone + Sync,
-        (O::Exprs, S): Expression,
-        O::Sql: Expression,
-        Q: FilterDsl<KeysetFilter<O>> + Clone + Sync,
-        Filter<Q, KeysetFilter<O>>: SelectDsl<(O::Exprs, S)>,
-        Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>: OrderDsl<O::Sql>,
-        Order<Select<Filter<Q, KeysetFilter<O>>, (O::Exprs, S)>, O::Sql>: LimitDsl,
-        OrderedShardQuery<Q, S, O>: Send,
-        Load<(O::Values, U)>:
-            Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
+        S: Sync,
+        Q: OrderedScatter<C, S, O, U>,
     {
         if after.as_ref().is_some_and(O::has_null) {
             return Err(Error::NullSortKey);
@@ -185,16 +175,21 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
         };
         let limit = i64::try_from(self.batch).unwrap_or(i64::MAX);
         let query = || {
-            self.query
-                .clone()
-                .filter(KeysetFilter::new(&self.spec, after.clone()))
-                .select((self.spec.exprs(), self.selection.clone()))
-                .order(self.spec.sql())
-                .limit(limit)
+            <Q as OrderedScatter<C, S, O, U>>::shard_page(
+                &self.query,
+                &self.spec,
+                after.clone(),
+                &self.selection,
+                layout,
+                limit,
+            )
         };
-        let run = self
-            .sharded
-            .run_on(*shard, Plan::read(None), Load::new(), Fresh(query));
+        let run = self.sharded.run_on(
+            *shard,
+            Plan::read(None),
+            <Q as OrderedScatter<C, S, O, U>>::load_sorted(layout),
+            Fresh(query),
+        );
         let rows = match self.timeout {
             Some(after) => {
                 tokio::time::timeout(after, run)

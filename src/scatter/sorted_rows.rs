@@ -1,0 +1,455 @@
+//! The statement each shard runs for an ordered scatter, and how the merge reads each row's
+//! sort values.
+//!
+//! When every sort expression is a column the selection already has (the common
+//! `order_by(desc(t::a))` over `T::as_select()`), a shard selects the row alone and the sort
+//! values are read from the row's own fields ([`Layout::Within`]). Selecting them a second
+//! time would make the server project every scanned row twice: on PostgreSQL a top-10 over
+//! 50,000 rows took 7.2 ms that way against 3.5 ms for the row alone (see BENCHMARKS.md).
+//! Otherwise (an expression, or a column the selection lacks) the sort expressions are
+//! selected in front of the row ([`Layout::Prefixed`]).
+
+use super::keyset::KeysetFilter;
+use super::order::{OrderSpec, OrderTerm};
+use crate::cluster::ShardConnection;
+use crate::shard::operation::Operation;
+use diesel::QueryResult;
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::dsl::{Filter, Limit, Order, Select};
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::query_builder::{AsQuery, AstPass, QueryBuilder, QueryFragment, QueryId};
+use diesel::query_dsl::CompatibleType;
+use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OrderDsl, SelectDsl};
+use diesel::row::Row;
+use diesel_async::AsyncConnectionCore;
+use futures_util::StreamExt;
+use std::marker::PhantomData;
+
+/// The most terms an ordering has.
+const MAX_TERMS: usize = 4;
+
+/// Where a shard's row keeps its sort values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// The sort expressions are selected in front of the row.
+    Prefixed,
+    /// The sort values are the row's own fields at these positions; the row has `fields`
+    /// fields.
+    Within {
+        /// The field of each sort term.
+        positions: [usize; MAX_TERMS],
+        /// How many fields the selection has.
+        fields: usize,
+    },
+}
+
+impl Layout {
+    /// [`Layout::Within`] when every sort expression of `exprs` is a column that `selection`
+    /// selects, [`Layout::Prefixed`] otherwise. Compares the SQL that backend `DB` renders.
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{order_items, OrderItem};
+    /// use diesel::prelude::*;
+    /// use diesel::sqlite::Sqlite;
+    /// use grant::scatter::{asc, desc, Layout, OrderSpec};
+    /// let ordering = (desc(order_items::quantity), asc(order_items::order_id));
+    /// let layout = Layout::find::<Sqlite, _, _>(&ordering, &OrderItem::as_select());
+    /// assert!(matches!(layout, Layout::Within { positions: [2, 0, ..], fields: 3 }));
+    /// let layout = Layout::find::<Sqlite, _, _>(&ordering, &order_items::product_id);
+    /// assert_eq!(layout, Layout::Prefixed);
+    /// ```
+    pub fn find<DB, O, S>(ordering: &O, selection: &S) -> Layout
+    where
+        DB: Backend,
+        O: SortColumns<DB>,
+        S: QueryFragment<DB>,
+    {
+        let (Ok(terms), Ok(selected)) = (O::terms_sql(&ordering.exprs()), O::render(selection))
+        else {
+            return Layout::Prefixed;
+        };
+        let items = split_select_list(&selected);
+        let mut positions = [0; MAX_TERMS];
+        for (i, term) in terms.iter().enumerate() {
+            let found = items.iter().position(|item| item == term);
+            match (positions.get_mut(i), found) {
+                (Some(slot), Some(at)) if is_column(term) => *slot = at,
+                _ => return Layout::Prefixed,
+            }
+        }
+        Layout::Within {
+            positions,
+            fields: items.len(),
+        }
+    }
+}
+
+/// Whether `sql` is a quoted column path as Diesel renders columns (`"t"."c"`, `` `t`.`c` ``):
+/// no bind parameter, no function, so that equal text means the same value.
+fn is_column(sql: &str) -> bool {
+    let mut chars = sql.chars().peekable();
+    loop {
+        let Some(quote) = chars.next().filter(|c| *c == '"' || *c == '`') else {
+            return false;
+        };
+        loop {
+            match chars.next() {
+                None => return false,
+                Some(c) if c == quote => {
+                    if chars.peek() == Some(&quote) {
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        match chars.next() {
+            None => return true,
+            Some('.') => {}
+            Some(_) => return false,
+        }
+    }
+}
+
+/// The items of a rendered select list: split at commas outside parentheses and quotes,
+/// trimmed.
+fn split_select_list(sql: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for c in sql.chars() {
+        match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' | '`' => quote = Some(c),
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                ',' if depth == 0 => {
+                    items.push(current.trim().to_owned());
+                    current.clear();
+                    continue;
+                }
+                _ => {}
+            },
+        }
+        current.push(c);
+    }
+    items.push(current.trim().to_owned());
+    items
+}
+
+/// An ordering whose sort expressions backend `DB` can render and whose values it can
+/// read from a row: implemented for every [`OrderSpec`] whose terms qualify.
+pub trait SortColumns<DB: Backend>: OrderSpec {
+    /// How many terms the ordering has.
+    const TERMS: usize;
+    /// Each sort expression as SQL.
+    fn terms_sql(exprs: &Self::Exprs) -> QueryResult<Vec<String>>;
+    /// Renders any fragment as SQL.
+    fn render<T: QueryFragment<DB>>(fragment: &T) -> QueryResult<String>;
+    /// The sort values, term `i` read from field `positions[i]` of `row`.
+    fn decode<'a>(row: &impl Row<'a, DB>, positions: &[usize])
+    -> deserialize::Result<Self::Values>;
+}
+
+macro_rules! sort_columns {
+    ($count:expr; $($t:ident $i:tt),+) => {
+        impl<DB, $($t),+> SortColumns<DB> for ($($t,)+)
+        where
+            DB: Backend + Default,
+            DB::QueryBuilder: Default,
+            $( $t: OrderTerm,
+               $t::Expr: QueryFragment<DB>,
+               $t::Value: FromSql<<$t::Expr as Expression>::SqlType, DB>, )+
+        {
+            const TERMS: usize = $count;
+            fn terms_sql(exprs: &Self::Exprs) -> QueryResult<Vec<String>> {
+                Ok(vec![$(Self::render(&exprs.$i)?),+])
+            }
+            fn render<T: QueryFragment<DB>>(fragment: &T) -> QueryResult<String> {
+                let mut builder = DB::QueryBuilder::default();
+                fragment.to_sql(&mut builder, &DB::default())?;
+                Ok(builder.finish())
+            }
+            fn decode<'a>(row: &impl Row<'a, DB>, positions: &[usize]) -> deserialize::Result<Self::Values> {
+                Ok(($(
+                    row.get_value::<<$t::Expr as Expression>::SqlType, $t::Value, usize>(
+                        *positions.get($i).ok_or("scatter: a sort term has no field")?,
+                    )?,
+                )+))
+            }
+        }
+    };
+}
+
+sort_columns!(1; A 0);
+sort_columns!(2; A 0, B 1);
+sort_columns!(3; A 0, B 1, C 2);
+sort_columns!(4; A 0, B 1, C 2, D 3);
+
+macro_rules! single_sort_column {
+    ($term:ident) => {
+        impl<DB, E> SortColumns<DB> for super::order::$term<E>
+        where
+            DB: Backend,
+            super::order::$term<E>: OrderTerm,
+            (super::order::$term<E>,): SortColumns<DB, Exprs = Self::Exprs, Values = Self::Values>,
+        {
+            const TERMS: usize = 1;
+            fn terms_sql(exprs: &Self::Exprs) -> QueryResult<Vec<String>> {
+                <(super::order::$term<E>,) as SortColumns<DB>>::terms_sql(exprs)
+            }
+            fn render<T: QueryFragment<DB>>(fragment: &T) -> QueryResult<String> {
+                <(super::order::$term<E>,) as SortColumns<DB>>::render(fragment)
+            }
+            fn decode<'a>(
+                row: &impl Row<'a, DB>,
+                positions: &[usize],
+            ) -> deserialize::Result<Self::Values> {
+                <(super::order::$term<E>,) as SortColumns<DB>>::decode(row, positions)
+            }
+        }
+    };
+}
+
+single_sort_column!(Asc);
+single_sort_column!(Desc);
+
+/// A shard's select list: the row's selection, behind the sort expressions when the
+/// [`Layout`] is [`Layout::Prefixed`]. Its SQL type is the selection's.
+#[derive(Debug, Clone)]
+pub struct SortedSelection<E, S> {
+    exprs: E,
+    selection: S,
+    layout: Layout,
+}
+
+impl<E, S: Expression> Expression for SortedSelection<E, S> {
+    type SqlType = S::SqlType;
+}
+
+impl<E, S, QS> AppearsOnTable<QS> for SortedSelection<E, S>
+where
+    E: AppearsOnTable<QS>,
+    S: AppearsOnTable<QS>,
+{
+}
+
+impl<E, S, QS> SelectableExpression<QS> for SortedSelection<E, S>
+where
+    E: SelectableExpression<QS>,
+    S: SelectableExpression<QS>,
+{
+}
+
+impl<E, S, GB> ValidGrouping<GB> for SortedSelection<E, S>
+where
+    (E, S): ValidGrouping<GB>,
+{
+    type IsAggregate = <(E, S) as ValidGrouping<GB>>::IsAggregate;
+}
+
+impl<E, S> QueryId for SortedSelection<E, S> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<E, S, DB> QueryFragment<DB> for SortedSelection<E, S>
+where
+    DB: Backend,
+    E: QueryFragment<DB>,
+    S: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if self.layout == Layout::Prefixed {
+            self.exprs.walk_ast(out.reborrow())?;
+            out.push_sql(", ");
+        }
+        self.selection.walk_ast(out)
+    }
+}
+
+/// The statement each shard runs for an ordered page: the rows after the keyset, in order,
+/// at most `LIMIT` of them.
+pub type OrderedShardQuery<Q, S, O> = Limit<
+    Order<
+        Select<Filter<Q, KeysetFilter<O>>, SortedSelection<<O as OrderSpec>::Exprs, S>>,
+        <O as OrderSpec>::Sql,
+    >,
+>;
+
+/// Loads a shard's rows with their sort values, read as the [`Layout`] says.
+pub struct LoadSorted<O, U> {
+    layout: Layout,
+    _rows: PhantomData<fn() -> (O, U)>,
+}
+
+impl<O, U> Clone for LoadSorted<O, U> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<O, U> Copy for LoadSorted<O, U> {}
+
+impl<C, Q, O, U, DB, ST> Operation<C, Q> for LoadSorted<O, U>
+where
+    C: AsyncConnectionCore<Backend = DB>,
+    DB: Backend + 'static,
+    O: SortColumns<DB>,
+    Q: AsQuery + Send,
+    Q::Query: QueryFragment<DB> + QueryId + Send,
+    Q::SqlType: CompatibleType<U, DB, SqlType = ST>,
+    U: FromSqlRow<ST, DB> + Send + 'static,
+    ST: 'static,
+{
+    type Output = Vec<(O::Values, U)>;
+    const NAME: &'static str = "load";
+
+    async fn run(self, query: Q, conn: &mut C) -> QueryResult<Self::Output> {
+        let mut rows = std::pin::pin!(conn.load(query).await?);
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().await {
+            let decoded = self
+                .decode::<DB, ST>(&row?)
+                .map_err(diesel::result::Error::DeserializationError)?;
+            out.push(decoded);
+        }
+        Ok(out)
+    }
+}
+
+impl<O: OrderSpec, U> LoadSorted<O, U> {
+    fn decode<'a, DB, ST>(self, row: &impl Row<'a, DB>) -> deserialize::Result<(O::Values, U)>
+    where
+        DB: Backend,
+        O: SortColumns<DB>,
+        U: FromSqlRow<ST, DB>,
+    {
+        match self.layout {
+            Layout::Prefixed => {
+                let terms: [usize; MAX_TERMS] = [0, 1, 2, 3];
+                let values = O::decode(row, terms.get(..O::TERMS).unwrap_or(&terms))?;
+                let rest = row.partial_row(O::TERMS..row.field_count());
+                Ok((values, U::build_from_row(&rest)?))
+            }
+            Layout::Within { positions, fields } => {
+                if row.field_count() != fields {
+                    return Err(format!(
+                        "scatter: a shard row has {} fields where the selection has {fields}",
+                        row.field_count()
+                    )
+                    .into());
+                }
+                Ok((O::decode(row, &positions)?, U::build_from_row(row)?))
+            }
+        }
+    }
+}
+
+/// What an ordered scatter needs of its query `Self`, selection `S`, ordering `O` and row
+/// type `U` on connection `C`: stated once, implemented for every combination that
+/// qualifies.
+#[diagnostic::on_unimplemented(
+    message = "this scatter query cannot be ordered by `{O}` and loaded as `{U}`",
+    note = "the selection must load as `{U}`, and every sort expression must be a column or expression of the queried tables with a type grant can compare (see `grant::scatter::SortValue`)"
+)]
+pub trait OrderedScatter<C: ShardConnection, S, O: OrderSpec, U>: Clone + Sync + Sized {
+    /// The statement of one shard ([`OrderedShardQuery`]).
+    type Page: Send;
+    /// The operation that loads its rows ([`LoadSorted`]).
+    type Load: Operation<C, Self::Page, Output = Vec<(O::Values, U)>>;
+    /// Where the rows keep their sort values.
+    fn layout(ordering: &O, selection: &S) -> Layout;
+    /// The statement of one shard: rows after `after`, in order, at most `limit`.
+    fn shard_page(
+        &self,
+        ordering: &O,
+        after: Option<O::Values>,
+        selection: &S,
+        layout: Layout,
+        limit: i64,
+    ) -> Self::Page;
+    /// The operation that loads them.
+    fn load_sorted(layout: Layout) -> Self::Load;
+}
+
+impl<C, Q, S, O, U> OrderedScatter<C, S, O, U> for Q
+where
+    C: ShardConnection,
+    O: SortColumns<C::Backend>,
+    S: QueryFragment<C::Backend> + Clone + Sync,
+    SortedSelection<O::Exprs, S>: Expression,
+    O::Sql: Expression,
+    Q: FilterDsl<KeysetFilter<O>> + Clone + Sync,
+    Filter<Q, KeysetFilter<O>>: SelectDsl<SortedSelection<O::Exprs, S>>,
+    Select<Filter<Q, KeysetFilter<O>>, SortedSelection<O::Exprs, S>>: OrderDsl<O::Sql>,
+    Order<Select<Filter<Q, KeysetFilter<O>>, SortedSelection<O::Exprs, S>>, O::Sql>: LimitDsl,
+    OrderedShardQuery<Q, S, O>: Send,
+    LoadSorted<O, U>: Operation<C, OrderedShardQuery<Q, S, O>, Output = Vec<(O::Values, U)>>,
+{
+    type Page = OrderedShardQuery<Q, S, O>;
+    type Load = LoadSorted<O, U>;
+
+    fn layout(ordering: &O, selection: &S) -> Layout {
+        Layout::find::<C::Backend, O, S>(ordering, selection)
+    }
+
+    fn shard_page(
+        &self,
+        ordering: &O,
+        after: Option<O::Values>,
+        selection: &S,
+        layout: Layout,
+        limit: i64,
+    ) -> OrderedShardQuery<Q, S, O> {
+        self.clone()
+            .filter(KeysetFilter::new(ordering, after))
+            .select(SortedSelection {
+                exprs: ordering.exprs(),
+                selection: selection.clone(),
+                layout,
+            })
+            .order(ordering.sql())
+            .limit(limit)
+    }
+
+    fn load_sorted(layout: Layout) -> LoadSorted<O, U> {
+        LoadSorted {
+            layout,
+            _rows: PhantomData,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_paths_are_recognised() {
+        assert!(is_column(r#""order_items"."quantity""#));
+        assert!(is_column("`order_items`.`quantity`"));
+        assert!(is_column(r#""we""ird"."c""#));
+        assert!(!is_column(r#""order_items"."quantity" * $1"#));
+        assert!(!is_column(r#"lower("t"."name")"#));
+        assert!(!is_column("?"));
+        assert!(!is_column(""));
+    }
+
+    #[test]
+    fn select_lists_split_at_top_level_commas() {
+        assert_eq!(
+            split_select_list(r#""t"."a", coalesce("t"."b", 'x,y'), "t"."c""#),
+            [r#""t"."a""#, r#"coalesce("t"."b", 'x,y')"#, r#""t"."c""#]
+        );
+    }
+}
