@@ -1,5 +1,7 @@
 //! Scatter ORDER BY + LIMIT 10 over 4 PostgreSQL shards: grant's parallel scatter (k-way
-//! merge), the same shards asked one after the other, and one database holding every row.
+//! merge), the same shards asked one after the other, and one database holding every row;
+//! once ordered by a non-indexed column (each shard scans and sorts), once by the primary key
+//! (each shard reads 10 index entries).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -22,6 +24,18 @@ async fn top10(pool: &common::DirectPool) -> Vec<OrderItem> {
             order_items::order_id.asc(),
             order_items::product_id.asc(),
         ))
+        .limit(10)
+        .load(&mut *conn)
+        .await
+        .unwrap()
+}
+
+/// The 10 rows with the highest primary key of one database (an index scan).
+async fn last10(pool: &common::DirectPool) -> Vec<OrderItem> {
+    let mut conn = pool.get().await.unwrap();
+    order_items::table
+        .select(OrderItem::as_select())
+        .order_by((order_items::order_id.desc(), order_items::product_id.desc()))
         .limit(10)
         .load(&mut *conn)
         .await
@@ -77,6 +91,47 @@ fn scatter(c: &mut Criterion) {
     group.bench_function("one_database", |b| {
         b.to_async(&rt).iter(|| async {
             assert_eq!(top10(&data.single).await.len(), 10);
+        })
+    });
+    group.finish();
+
+    // Ordered by the primary key: each shard reads 10 rows from its index, so the work is
+    // round trips and client overhead rather than scans.
+    let mut group = c.benchmark_group("scatter_by_primary_key_limit_10");
+    group.bench_function("grant_parallel_4_shards", |b| {
+        b.to_async(&rt).iter(|| async {
+            let rows: Vec<OrderItem> = data
+                .sharded
+                .scatter(order_items::table)
+                .select(OrderItem::as_select())
+                .order_by((desc(order_items::order_id), desc(order_items::product_id)))
+                .limit(10)
+                .load()
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 10);
+        })
+    });
+    group.bench_function("sequential_4_shards", |b| {
+        b.to_async(&rt).iter(|| async {
+            let mut rows = Vec::new();
+            for pool in &data.shard_pools {
+                rows.extend(last10(pool).await);
+            }
+            rows.sort_by(|a, b| (b.order_id, b.product_id).cmp(&(a.order_id, a.product_id)));
+            rows.truncate(10);
+            assert_eq!(rows.len(), 10);
+        })
+    });
+    group.bench_function("concurrent_4_shards_without_grant", |b| {
+        b.to_async(&rt).iter(|| async {
+            let tops = futures_util::future::join_all(data.shard_pools.iter().map(last10)).await;
+            assert_eq!(tops.len(), 4);
+        })
+    });
+    group.bench_function("one_database", |b| {
+        b.to_async(&rt).iter(|| async {
+            assert_eq!(last10(&data.single).await.len(), 10);
         })
     });
     group.finish();
