@@ -175,7 +175,8 @@ tuple_spec!(A 0, B 1, C 2);
 tuple_spec!(A 0, B 1, C 2, D 3);
 
 /// The keyset condition "the row comes after `values` in this ordering":
-/// `(a > $1) OR (a = $1 AND b < $2) ..` for `(asc(a), desc(b))`.
+/// `a >= $1 AND ((a > $1) OR (a = $1 AND b < $2))` for `(asc(a), desc(b))`. The leading
+/// bound on the first term is implied by the rest; it is there for the index.
 #[derive(Clone)]
 pub struct After<O: OrderSpec> {
     exprs: O::Exprs,
@@ -245,6 +246,14 @@ macro_rules! keyset_sql {
                 let descending = [$($t::DESCENDING),+];
                 let count = descending.len();
                 out.push_sql("(");
+                if count > 1 {
+                    // A bound on the first term alone, which an index on the ordering can
+                    // use (the OR of ANDs below cannot, so every batch would scan).
+                    exprs.0.walk_ast(out.reborrow())?;
+                    out.push_sql(if A::DESCENDING { " <= " } else { " >= " });
+                    out.push_bind_param::<<A::Expr as Expression>::SqlType, A::Value>(&values.0)?;
+                    out.push_sql(" AND (");
+                }
                 for i in 0..count {
                     if i > 0 {
                         out.push_sql(" OR ");
@@ -263,6 +272,9 @@ macro_rules! keyset_sql {
                         j += 1;
                     )+
                     let _ = j;
+                    out.push_sql(")");
+                }
+                if count > 1 {
                     out.push_sql(")");
                 }
                 out.push_sql(")");
@@ -298,3 +310,24 @@ macro_rules! single_keyset_sql {
 
 single_keyset_sql!(Asc);
 single_keyset_sql!(Desc);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::__doc_schema::order_items;
+    use diesel::pg::Pg;
+
+    #[test]
+    fn keyset_condition_leads_with_a_bound_an_index_can_use() {
+        let ordering = (asc(order_items::order_id), desc(order_items::product_id));
+        let after = After::new(&ordering, (7, 3));
+        let sql = diesel::debug_query::<Pg, _>(&after).to_string();
+        assert_eq!(
+            sql,
+            r#"("order_items"."order_id" >= $1 AND (("order_items"."order_id" > $2) OR ("order_items"."order_id" = $3 AND "order_items"."product_id" < $4))) -- binds: [7, 7, 7, 3]"#
+        );
+        let single = After::new(&desc(order_items::order_id), (7,));
+        let sql = diesel::debug_query::<Pg, _>(&single).to_string();
+        assert_eq!(sql, r#"(("order_items"."order_id" < $1)) -- binds: [7]"#);
+    }
+}
