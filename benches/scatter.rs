@@ -118,7 +118,7 @@ fn scatter(c: &mut Criterion) {
             for pool in &data.shard_pools {
                 rows.extend(last10(pool).await);
             }
-            rows.sort_by(|a, b| (b.order_id, b.product_id).cmp(&(a.order_id, a.product_id)));
+            rows.sort_by_key(|r| std::cmp::Reverse((r.order_id, r.product_id)));
             rows.truncate(10);
             assert_eq!(rows.len(), 10);
         })
