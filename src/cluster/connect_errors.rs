@@ -8,6 +8,7 @@
 //! seconds.
 
 use diesel_async::pooled_connection::PoolError;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::Notify;
 
@@ -16,13 +17,22 @@ use tokio::sync::Notify;
 pub(crate) struct ConnectErrors {
     notify: Notify,
     last: Mutex<Option<String>>,
+    count: AtomicU64,
 }
 
 impl ConnectErrors {
     /// Wakes the callers waiting on the node with `error`.
     fn record(&self, error: String) {
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
+        self.count.fetch_add(1, Ordering::AcqRel);
         self.notify.notify_waiters();
+    }
+
+    /// How many failures were recorded so far: a caller compares it before and after it
+    /// starts waiting on [`ConnectErrors::next_failure`], so that no failure in between is
+    /// missed.
+    pub(crate) fn count(&self) -> u64 {
+        self.count.load(Ordering::Acquire)
     }
 
     /// The latest failure.

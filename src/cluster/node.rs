@@ -9,6 +9,7 @@ use crate::Error;
 use diesel_async::TransactionManager;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 /// What a node is, as last probed.
@@ -165,17 +166,25 @@ impl<C: ShardConnection> Node<C> {
     /// [`NodeConn`]).
     pub(crate) async fn checkout(&self) -> Result<NodeConn<'_, C>, Error> {
         // A connection attempt that fails while this caller waits ends the wait: the node
-        // refuses connections now (see `connect_errors`).
-        let failed = self.connect_errors.next_failure();
-        let mut failed = std::pin::pin!(failed);
-        failed.as_mut().enable();
-        let got = tokio::select! {
-            biased;
-            got = self.pool.get() => got,
-            () = failed => {
-                let cause = format!("{}: {}", self.label, self.connect_errors.last());
-                self.record_failure(&cause);
-                return Err(Error::ShardUnavailable { shard: self.shard.to_string(), cause });
+        // refuses connections now (see `connect_errors`). An idle connection is handed out
+        // on the first poll, without registering for failures (a lock on a shared waiter
+        // list, which the lookups of every task would contend on).
+        let failures_before = self.connect_errors.count();
+        let mut get = std::pin::pin!(self.pool.get());
+        let first = std::future::poll_fn(|cx| Poll::Ready(get.as_mut().poll(cx))).await;
+        let got = match first {
+            Poll::Ready(got) => got,
+            Poll::Pending => {
+                let failed = self.connect_errors.next_failure();
+                let mut failed = std::pin::pin!(failed);
+                failed.as_mut().enable();
+                let failed_meanwhile = self.connect_errors.count() != failures_before;
+                tokio::select! {
+                    biased;
+                    () = async {}, if failed_meanwhile => return Err(self.refused()),
+                    got = &mut get => got,
+                    () = failed => return Err(self.refused()),
+                }
             }
         };
         match got {
@@ -199,6 +208,18 @@ impl<C: ShardConnection> Node<C> {
                     cause,
                 })
             }
+        }
+    }
+}
+
+impl<C: ShardConnection> Node<C> {
+    /// The node refused a connection while a caller waited: opens its circuit.
+    fn refused(&self) -> Error {
+        let cause = format!("{}: {}", self.label, self.connect_errors.last());
+        self.record_failure(&cause);
+        Error::ShardUnavailable {
+            shard: self.shard.to_string(),
+            cause,
         }
     }
 }

@@ -7,8 +7,9 @@ use super::access::{ReadKind, WriteKind};
 /// Gives the statement for each attempt; `None` when it cannot be given again.
 #[doc(hidden)]
 pub trait Attempts<Q> {
-    /// The statement for the next attempt.
-    fn next_attempt(&mut self) -> Option<Q>;
+    /// The statement for the next attempt; `last` when no attempt can follow it (the last
+    /// candidate server), so that the statement itself can be handed over uncloned.
+    fn next_attempt(&mut self, last: bool) -> Option<Q>;
 }
 
 /// The statement, once.
@@ -16,18 +17,18 @@ pub trait Attempts<Q> {
 pub struct Once<Q>(pub(crate) Option<Q>);
 
 impl<Q> Attempts<Q> for Once<Q> {
-    fn next_attempt(&mut self) -> Option<Q> {
+    fn next_attempt(&mut self, _last: bool) -> Option<Q> {
         self.0.take()
     }
 }
 
-/// A clone of the statement for every attempt.
+/// A clone of the statement for every attempt but the last, which gets the statement.
 #[doc(hidden)]
-pub struct Cloning<Q>(pub(crate) Q);
+pub struct Cloning<Q>(pub(crate) Option<Q>);
 
 impl<Q: Clone> Attempts<Q> for Cloning<Q> {
-    fn next_attempt(&mut self) -> Option<Q> {
-        Some(self.0.clone())
+    fn next_attempt(&mut self, last: bool) -> Option<Q> {
+        if last { self.0.take() } else { self.0.clone() }
     }
 }
 
@@ -36,7 +37,7 @@ impl<Q: Clone> Attempts<Q> for Cloning<Q> {
 pub struct Fresh<F>(pub(crate) F);
 
 impl<Q, F: FnMut() -> Q> Attempts<Q> for Fresh<F> {
-    fn next_attempt(&mut self) -> Option<Q> {
+    fn next_attempt(&mut self, _last: bool) -> Option<Q> {
         Some((self.0)())
     }
 }
@@ -89,7 +90,7 @@ impl<Q: Clone + Send> Retries<Q, ReadKind> for Rerun {
     const IDEMPOTENT: bool = false;
     type Source = Cloning<Q>;
     fn attempts(query: Q) -> Cloning<Q> {
-        Cloning(query)
+        Cloning(Some(query))
     }
 }
 
@@ -113,6 +114,6 @@ impl<Q: Clone + Send, K> Retries<Q, K> for Idempotent {
     const IDEMPOTENT: bool = true;
     type Source = Cloning<Q>;
     fn attempts(query: Q) -> Cloning<Q> {
-        Cloning(query)
+        Cloning(Some(query))
     }
 }

@@ -206,24 +206,35 @@ impl<C: ShardConnection> Sharded<C> {
             },
         };
         let routing = &self.inner.routing;
-        let runs = route
-            .split(query, routing)?
-            .into_iter()
-            .map(|(shard, query)| {
-                // Boxed: the future's type then names no lifetime of the operation's own
-                // future, which lets callers move `run(..).load()` into `tokio::spawn` (rustc
-                // cannot prove `Send` for such higher-ranked futures otherwise). One allocation
-                // per statement.
+        let mut parts = route.split(query, routing)?;
+        if parts.len() == 1 {
+            // One shard (a lookup by key): no join over futures.
+            if let Some((shard, query)) = parts.pop() {
                 let run: BoxFuture<'_, Result<O::Output>> =
                     Box::pin(self.run_on(shard, plan, op, M::attempts(query)));
-                async move {
-                    Ok::<_, Error>(ShardResult {
-                        shard,
-                        name: routing.name(shard).clone(),
-                        value: run.await?,
-                    })
-                }
-            });
+                let value = run.await?;
+                return S::Route::assemble(vec![ShardResult {
+                    shard,
+                    name: routing.name(shard).clone(),
+                    value,
+                }]);
+            }
+        }
+        let runs = parts.into_iter().map(|(shard, query)| {
+            // Boxed: the future's type then names no lifetime of the operation's own
+            // future, which lets callers move `run(..).load()` into `tokio::spawn` (rustc
+            // cannot prove `Send` for such higher-ranked futures otherwise). One allocation
+            // per statement.
+            let run: BoxFuture<'_, Result<O::Output>> =
+                Box::pin(self.run_on(shard, plan, op, M::attempts(query)));
+            async move {
+                Ok::<_, Error>(ShardResult {
+                    shard,
+                    name: routing.name(shard).clone(),
+                    value: run.await?,
+                })
+            }
+        });
         // Every shard at once; the first failure (which names its shard) wins.
         S::Route::assemble(futures_util::future::try_join_all(runs).await?)
     }
@@ -291,7 +302,9 @@ impl<C: ShardConnection> Sharded<C> {
             None => cluster.wrote_recently(),
         };
         let mut last_error = None;
-        for node in cluster.read_candidates(plan.options.primary || sticky) {
+        let candidates = cluster.read_candidates(plan.options.primary || sticky);
+        let count = candidates.len();
+        for (i, node) in candidates.into_iter().enumerate() {
             let mut conn = match node.checkout().await {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -299,7 +312,7 @@ impl<C: ShardConnection> Sharded<C> {
                     continue;
                 }
             };
-            let Some(query) = attempts.next_attempt() else {
+            let Some(query) = attempts.next_attempt(i + 1 == count) else {
                 break;
             };
             span.record("node", node.label());
@@ -360,7 +373,7 @@ impl<C: ShardConnection> Sharded<C> {
                     return Err(e);
                 }
             };
-            let Some(query) = attempts.next_attempt() else {
+            let Some(query) = attempts.next_attempt(false) else {
                 return Err(Error::WriteNotApplied {
                     shard: shard.to_string(),
                     cause: "the statement cannot be re-run on the new primary".into(),
