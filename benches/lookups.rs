@@ -23,20 +23,19 @@ fn key(i: u64, rows: i64) -> (i64, i64) {
     (((i * 7_919) % orders) as i64, (i % 10) as i64)
 }
 
-/// Runs `iters` lookups split over `tasks` tasks; the wall time of all of them.
-async fn concurrent<F, Fut>(iters: u64, tasks: u64, lookup: Arc<F>) -> Duration
+/// Runs lookups `first..first + per_task * tasks` split over `tasks` tasks; the wall time.
+async fn phase<F, Fut>(first: u64, per_task: u64, tasks: u64, lookup: &Arc<F>) -> Duration
 where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
     let started = Instant::now();
-    let per_task = iters.div_ceil(tasks);
     let handles: Vec<_> = (0..tasks)
         .map(|t| {
             let lookup = lookup.clone();
             tokio::spawn(async move {
                 for i in 0..per_task {
-                    lookup(t * per_task + i).await;
+                    lookup(first + t * per_task + i).await;
                 }
             })
         })
@@ -44,10 +43,35 @@ where
     for h in handles {
         h.await.unwrap();
     }
+    started.elapsed()
+}
+
+/// The wall time of `iters` lookups of `measured` split over `tasks` tasks, run in short
+/// phases that alternate with as many lookups of `other` (not timed): both sides see the
+/// same machine state (CPU frequency, server caches, other load), so that drift over a
+/// run does not favour whichever bench criterion runs first.
+async fn alternating<F, Fut, G, Gut>(
+    iters: u64,
+    tasks: u64,
+    measured: Arc<F>,
+    other: Arc<G>,
+) -> Duration
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+    G: Fn(u64) -> Gut + Send + Sync + 'static,
+    Gut: std::future::Future<Output = ()> + Send,
+{
+    const PER_TASK: u64 = 32;
+    let (mut timed, mut done) = (Duration::ZERO, 0u64);
+    while done < iters {
+        let per_task = PER_TASK.min((iters - done).div_ceil(tasks));
+        timed += phase(done, per_task, tasks, &measured).await;
+        phase(done, per_task, tasks, &other).await;
+        done += per_task * tasks;
+    }
     // Per lookup actually run, so that the figures compare across task counts.
-    started
-        .elapsed()
-        .mul_f64(iters as f64 / (per_task * tasks) as f64)
+    timed.mul_f64(iters as f64 / done as f64)
 }
 
 fn lookups(c: &mut Criterion) {
@@ -84,10 +108,6 @@ fn lookups(c: &mut Criterion) {
                 std::hint::black_box(item);
             }
         });
-        group.bench_function(format!("grant_sharded/{tasks}_tasks"), |b| {
-            b.to_async(&rt)
-                .iter_custom(|iters| concurrent(iters, tasks, through_grant.clone()))
-        });
         let (d, owner) = (data.clone(), owner.clone());
         let direct = Arc::new(move |i: u64| {
             let (d, owner) = (d.clone(), owner.clone());
@@ -103,9 +123,15 @@ fn lookups(c: &mut Criterion) {
                 std::hint::black_box(item);
             }
         });
+        group.bench_function(format!("grant_sharded/{tasks}_tasks"), |b| {
+            b.to_async(&rt).iter_custom(|iters| {
+                alternating(iters, tasks, through_grant.clone(), direct.clone())
+            })
+        });
         group.bench_function(format!("diesel_async_direct/{tasks}_tasks"), |b| {
-            b.to_async(&rt)
-                .iter_custom(|iters| concurrent(iters, tasks, direct.clone()))
+            b.to_async(&rt).iter_custom(|iters| {
+                alternating(iters, tasks, direct.clone(), through_grant.clone())
+            })
         });
     }
     group.finish();
