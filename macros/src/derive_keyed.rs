@@ -35,6 +35,7 @@ pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
                 for #name #ty_generics #where_clause
             {
                 type Value = #ty;
+                #[inline]
                 fn column_value(&self) -> &#ty {
                     &self.#ident
                 }
@@ -45,6 +46,7 @@ pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
     Ok(quote! {
         impl #impl_generics ::grant::Keyed for #name #ty_generics #where_clause {
             type Table = #table::table;
+            #[inline]
             fn key(&self) -> <#table::table as ::grant::key::KeyedTable>::Key {
                 #table::Key::of(self)
             }

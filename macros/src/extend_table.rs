@@ -150,6 +150,7 @@ fn key_items(args: &Args) -> TokenStream {
     let camel = camel_case(&table_ident.to_string());
     let key_struct = format_ident!("{}Key", camel);
     let builder_struct = format_ident!("{}KeyBuilder", camel);
+    let key_struct_str = key_struct.to_string();
     let rust: Vec<TokenStream> = cols
         .iter()
         .map(|c| quote!(<columns::#c as ::grant::key::KeyColumn>::Rust))
@@ -209,6 +210,7 @@ fn key_items(args: &Args) -> TokenStream {
                 fn take(self) -> #r;
             }
             impl #given for ::grant::key::Given<super::columns::#c> {
+                #[inline]
                 fn take(self) -> #r {
                     self.into_value()
                 }
@@ -224,6 +226,7 @@ fn key_items(args: &Args) -> TokenStream {
                 fn to_key_part(&self) -> #r;
             }
             impl #value for #r {
+                #[inline]
                 fn to_key_part(&self) -> #r {
                     ::core::clone::Clone::clone(self)
                 }
@@ -289,6 +292,7 @@ fn key_items(args: &Args) -> TokenStream {
         quote! {
             impl<#(#others),*> #builder_struct<#(#before),*> {
                 #[doc = #doc]
+                #[inline]
                 pub fn #c(self, value: impl ::core::convert::Into<#r>) -> #builder_struct<#(#after),*> {
                     #builder_struct {
                         #c: ::grant::key::Given::new(value.into()),
@@ -305,6 +309,7 @@ fn key_items(args: &Args) -> TokenStream {
         let r = &rust[0];
         quote! {
             impl FullKey for #r {
+                #[inline]
                 fn into_full_key(self) -> Key {
                     Key { #first: self }
                 }
@@ -316,9 +321,18 @@ fn key_items(args: &Args) -> TokenStream {
 
     quote! {
         #[doc = #key_doc]
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct #key_struct {
             #( #[doc = #field_docs] pub #cols: #rust, )*
+        }
+
+        // By hand rather than derived: `#[inline]`, so that only crates that print a key
+        // compile this (every function of a table's items is; see BENCHMARKS.md).
+        impl ::core::fmt::Debug for #key_struct {
+            #[inline]
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(#key_struct_str) #( .field(#col_strs, &self.#cols) )* .finish()
+            }
         }
 
         /// The full key of this table (see the struct's documentation).
@@ -336,6 +350,7 @@ fn key_items(args: &Args) -> TokenStream {
 
         impl #key_struct {
             /// Starts a key whose columns can be given in any order; see [`KeyBuilder`].
+            #[inline]
             pub fn builder() -> #builder_struct<#(::grant::key::Missing<columns::#cols>),*> {
                 #builder_struct { #( #cols: ::grant::key::Missing::new(), )* }
             }
@@ -373,18 +388,21 @@ fn key_items(args: &Args) -> TokenStream {
         }
 
         impl FullKey for Key {
+            #[inline]
             fn into_full_key(self) -> Key {
                 self
             }
         }
 
         impl FullKey for &Key {
+            #[inline]
             fn into_full_key(self) -> Key {
                 ::core::clone::Clone::clone(self)
             }
         }
 
         impl FullKey for (#(#rust,)*) {
+            #[inline]
             fn into_full_key(self) -> Key {
                 <Key as ::grant::key::CompositeKey>::from_tuple(self)
             }
@@ -396,12 +414,14 @@ fn key_items(args: &Args) -> TokenStream {
         where
             #( #generics: key_checks::#given_traits, )*
         {
+            #[inline]
             fn into_full_key(self) -> Key {
                 Key { #( #cols: key_checks::#given_traits::take(self.#cols), )* }
             }
         }
 
         impl<__K: FullKey> ::grant::key::KeyFrom<__K> for table {
+            #[inline]
             fn key_from(key: __K) -> Key {
                 FullKey::into_full_key(key)
             }
@@ -410,21 +430,26 @@ fn key_items(args: &Args) -> TokenStream {
         impl ::grant::key::CompositeKey for #key_struct {
             type Table = table;
             type Tuple = (#(#rust,)*);
+            #[inline]
             fn into_tuple(self) -> Self::Tuple {
                 (#(self.#cols,)*)
             }
+            #[inline]
             fn from_tuple(tuple: Self::Tuple) -> Self {
                 #key_struct { #( #cols: tuple.#idx, )* }
             }
+            #[inline]
             fn write_parts(&self, out: &mut ::grant::key::KeyWriter<'_>) {
                 #( out.part(&self.#cols); )*
             }
+            #[inline]
             fn read_parts(input: &mut ::grant::key::KeyReader<'_>) -> ::core::result::Result<Self, ::grant::KeyParseError> {
                 ::core::result::Result::Ok(#key_struct { #( #cols: input.part(#col_strs)?, )* })
             }
         }
 
         impl ::core::fmt::Display for #key_struct {
+            #[inline]
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 ::grant::key::fmt_key(self, f)
             }
@@ -432,6 +457,7 @@ fn key_items(args: &Args) -> TokenStream {
 
         impl ::core::str::FromStr for #key_struct {
             type Err = ::grant::KeyParseError;
+            #[inline]
             fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
                 ::grant::key::parse_key(s)
             }
@@ -446,9 +472,11 @@ fn key_items(args: &Args) -> TokenStream {
             const KEY_COLUMNS: &'static [&'static str] = &[#(#col_strs),*];
             const COLUMN_COUNT: usize = #column_count;
             const COLUMNS: &'static [(&'static str, &'static str)] = &[#((#column_names, #column_types)),*];
+            #[inline]
             fn key_columns() -> Self::KeyColumns {
                 (#(columns::#cols,)*)
             }
+            #[inline]
             fn key_filter(key: #key_struct) -> Self::KeyFilter {
                 #[allow(unused_imports)]
                 use ::grant::__private::diesel::{BoolExpressionMethods, ExpressionMethods};
@@ -517,11 +545,10 @@ fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream 
     let table_str = args.sql_name.value();
     let sql_name = &args.sql_name;
     let table_ident = &args.table;
-    let columns: &Vec<Ident> = if args.shard_key.is_empty() {
-        &args.key
-    } else {
-        &args.shard_key
-    };
+    if args.shard_key.is_empty() || args.shard_key == args.key {
+        return whole_key_shard_items(args, key_struct);
+    }
+    let columns = &args.shard_key;
     let names: Vec<String> = columns.iter().map(ToString::to_string).collect();
     let rust: Vec<TokenStream> = columns
         .iter()
@@ -529,6 +556,7 @@ fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream 
         .collect();
     let idx: Vec<syn::Index> = (0..columns.len()).map(syn::Index::from).collect();
     let shard_struct = format_ident!("{}ShardKey", camel);
+    let shard_struct_str = shard_struct.to_string();
     let doc = format!(
         "The shard key of table `{table_str}`: ({}). Also named `{table_ident}::ShardKey`. \
          Route a statement with `.for_shard_key(..)` on it, or on a full [`Key`].",
@@ -539,6 +567,7 @@ fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream 
         let c = &columns[0];
         quote! {
             impl ::core::convert::From<#r> for #shard_struct {
+                #[inline]
                 fn from(value: #r) -> Self {
                     #shard_struct { #c: value }
                 }
@@ -547,6 +576,7 @@ fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream 
     } else {
         quote! {
             impl ::core::convert::From<(#(#rust,)*)> for #shard_struct {
+                #[inline]
                 fn from(values: (#(#rust,)*)) -> Self {
                     #shard_struct { #( #columns: values.#idx, )* }
                 }
@@ -555,9 +585,16 @@ fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream 
     };
     quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct #shard_struct {
             #( #[doc = "Shard-key column."] pub #columns: #rust, )*
+        }
+
+        impl ::core::fmt::Debug for #shard_struct {
+            #[inline]
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(#shard_struct_str) #( .field(#names, &self.#columns) )* .finish()
+            }
         }
 
         /// The shard key of this table (see the struct's documentation).
@@ -566,12 +603,14 @@ fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream 
         #from_values
 
         impl ::core::convert::From<&#key_struct> for #shard_struct {
+            #[inline]
             fn from(key: &#key_struct) -> Self {
                 #shard_struct { #( #columns: ::core::clone::Clone::clone(&key.#columns), )* }
             }
         }
 
         impl ::core::fmt::Display for #shard_struct {
+            #[inline]
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 ::core::fmt::Display::fmt(&::grant::shard::RouteKey::shard_values(self), f)
             }
@@ -579,6 +618,7 @@ fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream 
 
         impl ::grant::shard::RouteKey for #shard_struct {
             const TABLE: &'static str = #sql_name;
+            #[inline]
             fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
                 ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
             }
@@ -586,6 +626,7 @@ fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream 
 
         impl ::grant::shard::RouteKey for #key_struct {
             const TABLE: &'static str = #sql_name;
+            #[inline]
             fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
                 ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
             }
@@ -599,8 +640,72 @@ fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream 
         impl ::grant::shard::ShardKeyed for table {
             type ShardKey = #shard_struct;
             const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
+            #[inline]
             fn shard_key_of(key: &#key_struct) -> #shard_struct {
                 ::core::convert::From::from(key)
+            }
+        }
+    }
+}
+
+/// The shard key of a table that shards by its whole key: `ShardKey` is the `Key` itself, so
+/// that the table compiles one key struct, not two alike (see BENCHMARKS.md, compile time).
+fn whole_key_shard_items(args: &Args, key_struct: &Ident) -> TokenStream {
+    let sql_name = &args.sql_name;
+    let columns = &args.key;
+    let names: Vec<String> = columns.iter().map(ToString::to_string).collect();
+    let rust: Vec<TokenStream> = columns
+        .iter()
+        .map(|c| quote!(<columns::#c as ::grant::key::KeyColumn>::Rust))
+        .collect();
+    let idx: Vec<syn::Index> = (0..columns.len()).map(syn::Index::from).collect();
+    let from_values = if columns.len() == 1 {
+        let r = &rust[0];
+        let c = &columns[0];
+        quote! {
+            impl ::core::convert::From<#r> for #key_struct {
+                #[inline]
+                fn from(value: #r) -> Self {
+                    #key_struct { #c: value }
+                }
+            }
+        }
+    } else {
+        quote! {
+            impl ::core::convert::From<(#(#rust,)*)> for #key_struct {
+                #[inline]
+                fn from(values: (#(#rust,)*)) -> Self {
+                    #key_struct { #( #columns: values.#idx, )* }
+                }
+            }
+        }
+    };
+    quote! {
+        /// The shard key of this table: its whole [`Key`] (no narrower `shard_key` is
+        /// declared). Route a statement with `.for_shard_key(..)` on it.
+        pub type ShardKey = #key_struct;
+
+        #from_values
+
+        impl ::grant::shard::RouteKey for #key_struct {
+            const TABLE: &'static str = #sql_name;
+            #[inline]
+            fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
+                ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
+            }
+        }
+
+        /// The bare table selects all of its columns: a read.
+        impl ::grant::shard::StatementKind for table {
+            type Kind = ::grant::shard::ReadKind;
+        }
+
+        impl ::grant::shard::ShardKeyed for table {
+            type ShardKey = #key_struct;
+            const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
+            #[inline]
+            fn shard_key_of(key: &#key_struct) -> #key_struct {
+                ::core::clone::Clone::clone(key)
             }
         }
     }

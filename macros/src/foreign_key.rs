@@ -176,9 +176,11 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             type Filter = #filter_type;
             const CONSTRAINT: &'static str = #constraint;
             const COLUMNS: &'static [&'static str] = &[#(#child_col_strs),*];
+            #[inline]
             fn columns() -> Self::Columns {
                 (#(#child::columns::#child_cols,)*)
             }
+            #[inline]
             fn filter(key: <#parent::table as ::grant::key::KeyedTable>::Key) -> Self::Filter {
                 #[allow(unused_imports)]
                 use ::grant::__private::diesel::{BoolExpressionMethods, ExpressionMethods};
@@ -189,6 +191,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         impl ::grant::__private::diesel::JoinTo<#parent::table> for #child::table {
             type FromClause = #parent::table;
             type OnClause = #on_type;
+            #[inline]
             fn join_target(rhs: #parent::table) -> (Self::FromClause, Self::OnClause) {
                 #[allow(unused_imports)]
                 use ::grant::__private::diesel::{BoolExpressionMethods, ExpressionMethods, NullableExpressionMethods};
@@ -199,6 +202,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         impl ::grant::__private::diesel::JoinTo<#child::table> for #parent::table {
             type FromClause = #child::table;
             type OnClause = #on_type;
+            #[inline]
             fn join_target(rhs: #child::table) -> (Self::FromClause, Self::OnClause) {
                 #[allow(unused_imports)]
                 use ::grant::__private::diesel::{BoolExpressionMethods, ExpressionMethods, NullableExpressionMethods};
