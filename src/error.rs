@@ -97,6 +97,13 @@ pub enum Error {
         /// Why (the connection error).
         cause: String,
     },
+    /// An invariant of grant itself did not hold (a bug in grant, reported as an error
+    /// rather than a panic): `what` says which.
+    #[error("internal error in grant ({what}); please report it")]
+    Internal {
+        /// The invariant.
+        what: &'static str,
+    },
     /// The shard has no host that accepts writes right now (during a failover).
     #[error("shard `{shard}` has no primary that accepts writes")]
     NoPrimary {

@@ -49,7 +49,9 @@ fn only<T>(results: Vec<ShardResult<T>>) -> Result<T> {
         .into_iter()
         .next()
         .map(|r| r.value)
-        .ok_or_else(|| Error::Config(crate::config::ConfigError::NoShards))
+        .ok_or(Error::Internal {
+            what: "a single-shard route gave no result",
+        })
 }
 
 impl<Q, K: RouteKey> Route<Q> for ByKey<K> {
