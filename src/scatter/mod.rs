@@ -3,11 +3,13 @@
 //!
 //! * **Order, limit, offset**: each shard runs `ORDER BY <ordering> LIMIT offset + limit`;
 //!   the rows are merged by a heap over the sorted shard results, then `OFFSET` and `LIMIT`
-//!   apply once, globally. The ordering is given once (`(desc(a), asc(b))`): grant selects
-//!   its values with each row and compares them like the backend (`NULL` last in ascending
-//!   order on PostgreSQL, first on MySQL and SQLite).
+//!   apply once, globally. The ordering is given once (`(desc(a), asc(b))`): grant reads
+//!   its values from each row (from the row's own fields when they are selected columns,
+//!   see [`Layout`]) and compares them like the backend (`NULL` last in ascending order on
+//!   PostgreSQL, first on MySQL and SQLite).
 //! * **Keyset pages** (`after(last_seen)`): each shard returns only rows after the last one
-//!   seen, so a deep page costs what the first costs.
+//!   seen (`a >= $1 AND ((a > $1) OR (a = $1 AND b > $2))`, which an index on the ordering
+//!   serves), so a deep page costs what the first costs.
 //! * **Aggregates**: `COUNT`, `SUM`, `MIN`, `MAX` pushed down and merged; `AVG` pushed down as
 //!   `SUM` and `COUNT` and divided once. `GROUP BY` merges per group, then orders and limits
 //!   the groups.
