@@ -539,29 +539,31 @@ fn key_items(args: &Args) -> TokenStream {
     }
 }
 
-/// The shard key: a `ShardKey` struct of the shard-key columns (all key columns when none
-/// is declared), and the impls that route a `Key` or a `ShardKey` to its shard.
+/// The shard key: a `ShardKey` struct of the declared shard-key columns, or, when the table
+/// shards by its whole key (no `shard_key`, or all key columns), `ShardKey` as another name
+/// of `Key` (one key struct to compile, not two alike); and the impls that route a `Key` or a
+/// `ShardKey` to its shard.
 fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream {
     let table_str = args.sql_name.value();
     let sql_name = &args.sql_name;
     let table_ident = &args.table;
-    if args.shard_key.is_empty() || args.shard_key == args.key {
-        return whole_key_shard_items(args, key_struct);
-    }
-    let columns = &args.shard_key;
+    let whole_key = args.shard_key.is_empty() || args.shard_key == args.key;
+    let columns = if whole_key {
+        &args.key
+    } else {
+        &args.shard_key
+    };
     let names: Vec<String> = columns.iter().map(ToString::to_string).collect();
     let rust: Vec<TokenStream> = columns
         .iter()
         .map(|c| quote!(<columns::#c as ::grant::key::KeyColumn>::Rust))
         .collect();
     let idx: Vec<syn::Index> = (0..columns.len()).map(syn::Index::from).collect();
-    let shard_struct = format_ident!("{}ShardKey", camel);
-    let shard_struct_str = shard_struct.to_string();
-    let doc = format!(
-        "The shard key of table `{table_str}`: ({}). Also named `{table_ident}::ShardKey`. \
-         Route a statement with `.for_shard_key(..)` on it, or on a full [`Key`].",
-        names.join(", ")
-    );
+    let shard_struct = if whole_key {
+        key_struct.clone()
+    } else {
+        format_ident!("{}ShardKey", camel)
+    };
     let from_values = if columns.len() == 1 {
         let r = &rust[0];
         let c = &columns[0];
@@ -583,54 +585,74 @@ fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream 
             }
         }
     };
-    quote! {
-        #[doc = #doc]
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct #shard_struct {
-            #( #[doc = "Shard-key column."] pub #columns: #rust, )*
-        }
-
-        impl ::core::fmt::Debug for #shard_struct {
-            #[inline]
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.debug_struct(#shard_struct_str) #( .field(#names, &self.#columns) )* .finish()
+    let route_key = |ty: &Ident| {
+        quote! {
+            impl ::grant::shard::RouteKey for #ty {
+                const TABLE: &'static str = #sql_name;
+                #[inline]
+                fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
+                    ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
+                }
             }
         }
+    };
+    let key_route = route_key(key_struct);
+    let (declaration, shard_key_of) = if whole_key {
+        let declaration = quote! {
+            /// The shard key of this table: its whole [`Key`] (no narrower `shard_key` is
+            /// declared). Route a statement with `.for_shard_key(..)` on it.
+            pub type ShardKey = #key_struct;
+        };
+        (declaration, quote!(::core::clone::Clone::clone(key)))
+    } else {
+        let doc = format!(
+            "The shard key of table `{table_str}`: ({}). Also named `{table_ident}::ShardKey`. \
+             Route a statement with `.for_shard_key(..)` on it, or on a full [`Key`].",
+            names.join(", ")
+        );
+        let shard_struct_str = shard_struct.to_string();
+        let shard_route = route_key(&shard_struct);
+        let declaration = quote! {
+            #[doc = #doc]
+            #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            pub struct #shard_struct {
+                #( #[doc = "Shard-key column."] pub #columns: #rust, )*
+            }
 
-        /// The shard key of this table (see the struct's documentation).
-        pub type ShardKey = #shard_struct;
+            impl ::core::fmt::Debug for #shard_struct {
+                #[inline]
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.debug_struct(#shard_struct_str) #( .field(#names, &self.#columns) )* .finish()
+                }
+            }
+
+            /// The shard key of this table (see the struct's documentation).
+            pub type ShardKey = #shard_struct;
+
+            impl ::core::convert::From<&#key_struct> for #shard_struct {
+                #[inline]
+                fn from(key: &#key_struct) -> Self {
+                    #shard_struct { #( #columns: ::core::clone::Clone::clone(&key.#columns), )* }
+                }
+            }
+
+            impl ::core::fmt::Display for #shard_struct {
+                #[inline]
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    ::core::fmt::Display::fmt(&::grant::shard::RouteKey::shard_values(self), f)
+                }
+            }
+
+            #shard_route
+        };
+        (declaration, quote!(::core::convert::From::from(key)))
+    };
+    quote! {
+        #declaration
 
         #from_values
 
-        impl ::core::convert::From<&#key_struct> for #shard_struct {
-            #[inline]
-            fn from(key: &#key_struct) -> Self {
-                #shard_struct { #( #columns: ::core::clone::Clone::clone(&key.#columns), )* }
-            }
-        }
-
-        impl ::core::fmt::Display for #shard_struct {
-            #[inline]
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                ::core::fmt::Display::fmt(&::grant::shard::RouteKey::shard_values(self), f)
-            }
-        }
-
-        impl ::grant::shard::RouteKey for #shard_struct {
-            const TABLE: &'static str = #sql_name;
-            #[inline]
-            fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
-                ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
-            }
-        }
-
-        impl ::grant::shard::RouteKey for #key_struct {
-            const TABLE: &'static str = #sql_name;
-            #[inline]
-            fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
-                ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
-            }
-        }
+        #key_route
 
         /// The bare table selects all of its columns: a read.
         impl ::grant::shard::StatementKind for table {
@@ -642,70 +664,7 @@ fn shard_key_items(args: &Args, key_struct: &Ident, camel: &str) -> TokenStream 
             const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
             #[inline]
             fn shard_key_of(key: &#key_struct) -> #shard_struct {
-                ::core::convert::From::from(key)
-            }
-        }
-    }
-}
-
-/// The shard key of a table that shards by its whole key: `ShardKey` is the `Key` itself, so
-/// that the table compiles one key struct, not two alike (see BENCHMARKS.md, compile time).
-fn whole_key_shard_items(args: &Args, key_struct: &Ident) -> TokenStream {
-    let sql_name = &args.sql_name;
-    let columns = &args.key;
-    let names: Vec<String> = columns.iter().map(ToString::to_string).collect();
-    let rust: Vec<TokenStream> = columns
-        .iter()
-        .map(|c| quote!(<columns::#c as ::grant::key::KeyColumn>::Rust))
-        .collect();
-    let idx: Vec<syn::Index> = (0..columns.len()).map(syn::Index::from).collect();
-    let from_values = if columns.len() == 1 {
-        let r = &rust[0];
-        let c = &columns[0];
-        quote! {
-            impl ::core::convert::From<#r> for #key_struct {
-                #[inline]
-                fn from(value: #r) -> Self {
-                    #key_struct { #c: value }
-                }
-            }
-        }
-    } else {
-        quote! {
-            impl ::core::convert::From<(#(#rust,)*)> for #key_struct {
-                #[inline]
-                fn from(values: (#(#rust,)*)) -> Self {
-                    #key_struct { #( #columns: values.#idx, )* }
-                }
-            }
-        }
-    };
-    quote! {
-        /// The shard key of this table: its whole [`Key`] (no narrower `shard_key` is
-        /// declared). Route a statement with `.for_shard_key(..)` on it.
-        pub type ShardKey = #key_struct;
-
-        #from_values
-
-        impl ::grant::shard::RouteKey for #key_struct {
-            const TABLE: &'static str = #sql_name;
-            #[inline]
-            fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
-                ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
-            }
-        }
-
-        /// The bare table selects all of its columns: a read.
-        impl ::grant::shard::StatementKind for table {
-            type Kind = ::grant::shard::ReadKind;
-        }
-
-        impl ::grant::shard::ShardKeyed for table {
-            type ShardKey = #key_struct;
-            const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
-            #[inline]
-            fn shard_key_of(key: &#key_struct) -> #key_struct {
-                ::core::clone::Clone::clone(key)
+                #shard_key_of
             }
         }
     }
