@@ -43,13 +43,16 @@ impl<O: OrderSpec, U> Ord for Head<O, U> {
 }
 
 /// Merges per-shard rows, each list sorted by `O`, into one list sorted by `O`; skips
-/// `offset` rows and keeps at most `limit`. O(n log k) for k shards.
-pub(crate) fn merge_sorted<O: OrderSpec, U>(
+/// `offset` rows and keeps at most `limit`, each made by `keep` from its sort values and
+/// row (so that a caller that does not want the values drops them as it goes instead of
+/// holding a second list). O(n log k) for k shards.
+pub(crate) fn merge_sorted<O: OrderSpec, U, T>(
     shards: Vec<Vec<(O::Values, U)>>,
     nulls_largest: bool,
     offset: usize,
     limit: Option<usize>,
-) -> Vec<U> {
+    mut keep: impl FnMut(O::Values, U) -> T,
+) -> Vec<T> {
     let mut iters: Vec<std::vec::IntoIter<(O::Values, U)>> =
         shards.into_iter().map(Vec::into_iter).collect();
     let mut heap = BinaryHeap::with_capacity(iters.len());
@@ -81,7 +84,7 @@ pub(crate) fn merge_sorted<O: OrderSpec, U>(
             });
         }
         if taken >= offset {
-            out.push(head.row);
+            out.push(keep(head.values, head.row));
         }
         taken += 1;
     }
@@ -99,14 +102,15 @@ mod tests {
         type Spec = (Desc<quantity>, Asc<order_id>);
         let a = vec![((9, 1), "a9"), ((5, 1), "a5"), ((1, 1), "a1")];
         let b = vec![((7, 1), "b7"), ((5, 0), "b5")];
-        let merged = merge_sorted::<Spec, _>(vec![a, b], false, 1, Some(3));
+        let merged = merge_sorted::<Spec, _, _>(vec![a, b], false, 1, Some(3), |_, r| r);
         assert_eq!(merged, vec!["b7", "b5", "a5"]);
-        let all = merge_sorted::<Spec, _>(
+        let all = merge_sorted::<Spec, _, _>(
             vec![vec![((2, 0), "x")], vec![], vec![((3, 0), "y")]],
             false,
             0,
             None,
+            |v, r| (v, r),
         );
-        assert_eq!(all, vec!["y", "x"]);
+        assert_eq!(all, vec![((3, 0), "y"), ((2, 0), "x")]);
     }
 }

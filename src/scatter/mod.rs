@@ -395,9 +395,6 @@ impl<'a, C: ShardConnection, Q, S, P> Scatter<'a, C, Q, S, Unordered, P> {
     }
 }
 
-/// A row with its sort values, as the merge sees it.
-type Keyed<O, U> = (<O as OrderSpec>::Values, (<O as OrderSpec>::Values, U));
-
 impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered<O>, P> {
     /// Continues after the row whose sort values are `values` (keyset pagination): each
     /// shard returns only later rows, so a deep page costs what the first costs. The
@@ -411,6 +408,22 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
     /// limit applied to the merged rows, together with each row's sort values (to continue
     /// with [`Scatter::after`]).
     pub async fn load_with_keys<U>(self) -> Result<P::Output<Vec<(O::Values, U)>>>
+    where
+        P: FailurePolicy,
+        U: Send + 'static,
+        C::Backend: NullOrdering,
+        S: Sync,
+        Q: OrderedScatter<C, S, O, U>,
+    {
+        self.load_merged(|values, row| (values, row)).await
+    }
+
+    /// Every shard's page, merged; each merged row made by `keep` from its sort values and
+    /// the row.
+    async fn load_merged<U, T: Send>(
+        self,
+        keep: impl FnMut(O::Values, U) -> T,
+    ) -> Result<P::Output<Vec<T>>>
     where
         P: FailurePolicy,
         U: Send + 'static,
@@ -452,20 +465,12 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
             .await?;
         let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
         let limit = self.limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
-        let rows: Vec<Vec<Keyed<O, U>>> = rows
-            .into_iter()
-            .map(|shard| {
-                shard
-                    .into_iter()
-                    .map(|(v, u)| (v.clone(), (v, u)))
-                    .collect()
-            })
-            .collect();
-        let merged = merge::merge_sorted::<O, _>(
+        let merged = merge::merge_sorted::<O, _, _>(
             rows,
             <C::Backend as NullOrdering>::NULLS_LARGEST,
             offset,
             limit,
+            keep,
         );
         Ok(P::finish(merged, failed))
     }
@@ -480,10 +485,7 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
         S: Sync,
         Q: OrderedScatter<C, S, O, U>,
     {
-        let with_keys = self.load_with_keys::<U>().await?;
-        Ok(P::map_output(with_keys, |rows| {
-            rows.into_iter().map(|(_, u)| u).collect()
-        }))
+        self.load_merged(|_, row| row).await
     }
 
     /// The rows in order as a stream, fetched from each shard in keyset batches of
