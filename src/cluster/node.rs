@@ -210,9 +210,7 @@ impl<C: ShardConnection> Node<C> {
             }
         }
     }
-}
 
-impl<C: ShardConnection> Node<C> {
     /// The node refused a connection while a caller waited: opens its circuit.
     fn refused(&self) -> Error {
         let cause = format!("{}: {}", self.label, self.connect_errors.last());

@@ -206,21 +206,7 @@ impl<C: ShardConnection> Sharded<C> {
             },
         };
         let routing = &self.inner.routing;
-        let mut parts = route.split(query, routing)?;
-        if parts.len() == 1 {
-            // One shard (a lookup by key): no join over futures.
-            if let Some((shard, query)) = parts.pop() {
-                let run: BoxFuture<'_, Result<O::Output>> =
-                    Box::pin(self.run_on(shard, plan, op, M::attempts(query)));
-                let value = run.await?;
-                return S::Route::assemble(vec![ShardResult {
-                    shard,
-                    name: routing.name(shard).clone(),
-                    value,
-                }]);
-            }
-        }
-        let runs = parts.into_iter().map(|(shard, query)| {
+        let run_part = |(shard, query)| {
             // Boxed: the future's type then names no lifetime of the operation's own
             // future, which lets callers move `run(..).load()` into `tokio::spawn` (rustc
             // cannot prove `Send` for such higher-ranked futures otherwise). One allocation
@@ -234,8 +220,15 @@ impl<C: ShardConnection> Sharded<C> {
                     value: run.await?,
                 })
             }
-        });
-        // Every shard at once; the first failure (which names its shard) wins.
+        };
+        let mut parts = route.split(query, routing)?;
+        if parts.len() == 1 {
+            // One shard (a lookup by key): no join over futures.
+            if let Some(part) = parts.pop() {
+                return S::Route::assemble(vec![run_part(part).await?]);
+            }
+        }
+        let runs = parts.into_iter().map(run_part);
         S::Route::assemble(futures_util::future::try_join_all(runs).await?)
     }
 
