@@ -148,6 +148,17 @@ fn split_select_list(sql: &str) -> Vec<String> {
 
 /// An ordering whose sort expressions backend `DB` can render and whose values it can
 /// read from a row: implemented for every [`OrderSpec`] whose terms qualify.
+///
+/// ```
+/// # use grant::__doc_schema::order_items;
+/// use diesel::sqlite::Sqlite;
+/// use grant::scatter::{asc, desc, SortColumns};
+/// fn terms<O: SortColumns<Sqlite>>(ordering: &O) -> Vec<String> {
+///     O::terms_sql(&ordering.exprs()).unwrap()
+/// }
+/// let ordering = (desc(order_items::quantity), asc(order_items::order_id));
+/// assert_eq!(terms(&ordering), [r#"`order_items`.`quantity`"#, r#"`order_items`.`order_id`"#]);
+/// ```
 pub trait SortColumns<DB: Backend>: OrderSpec {
     /// How many terms the ordering has.
     const TERMS: usize;
@@ -224,7 +235,9 @@ single_sort_column!(Asc);
 single_sort_column!(Desc);
 
 /// A shard's select list: the row's selection, behind the sort expressions when the
-/// [`Layout`] is [`Layout::Prefixed`]. Its SQL type is the selection's.
+/// [`Layout`] is [`Layout::Prefixed`]. Its SQL type is the selection's. (Plumbing of
+/// [`OrderedScatter`]; not built by hand.)
+#[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct SortedSelection<E, S> {
     exprs: E,
@@ -278,7 +291,8 @@ where
 }
 
 /// The statement each shard runs for an ordered page: the rows after the keyset, in order,
-/// at most `LIMIT` of them.
+/// at most `LIMIT` of them. (Plumbing of [`OrderedScatter`].)
+#[doc(hidden)]
 pub type OrderedShardQuery<Q, S, O> = Limit<
     Order<
         Select<Filter<Q, KeysetFilter<O>>, SortedSelection<<O as OrderSpec>::Exprs, S>>,
@@ -286,7 +300,9 @@ pub type OrderedShardQuery<Q, S, O> = Limit<
     >,
 >;
 
-/// Loads a shard's rows with their sort values, read as the [`Layout`] says.
+/// Loads a shard's rows with their sort values, read as the [`Layout`] says. (Plumbing of
+/// [`OrderedScatter`].)
+#[doc(hidden)]
 pub struct LoadSorted<O, U> {
     layout: Layout,
     _rows: PhantomData<fn() -> (O, U)>,
@@ -357,7 +373,32 @@ impl<O: OrderSpec, U> LoadSorted<O, U> {
 
 /// What an ordered scatter needs of its query `Self`, selection `S`, ordering `O` and row
 /// type `U` on connection `C`: stated once, implemented for every combination that
-/// qualifies.
+/// qualifies. Generic code that runs ordered scatters names this one bound:
+///
+/// ```
+/// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
+/// use diesel::prelude::*;
+/// use grant::scatter::{asc, Asc, OrderedScatter};
+/// use grant::{ShardConnection, Sharded};
+///
+/// /// The first `n` rows of any table query, ordered by `order_id`.
+/// async fn first_n<C, Q, S>(shards: &Sharded<C>, query: Q, selection: S, n: i64) -> grant::Result<Vec<OrderItem>>
+/// where
+///     C: ShardConnection,
+///     C::Backend: grant::scatter::NullOrdering,
+///     S: Sync,
+///     Q: OrderedScatter<C, S, Asc<order_items::order_id>, OrderItem>,
+/// {
+///     shards.scatter(query).select(selection).order_by(asc(order_items::order_id)).limit(n).load().await
+/// }
+/// # #[tokio::main]
+/// # async fn main() -> grant::Result<()> {
+/// # let (shards, _dir) = two_sqlite_shards().await;
+/// let rows = first_n(&shards, order_items::table, OrderItem::as_select(), 5).await?;
+/// assert!(rows.is_empty());
+/// # Ok(())
+/// # }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "this scatter query cannot be ordered by `{O}` and loaded as `{U}`",
     note = "the selection must load as `{U}`, and every sort expression must be a column or expression of the queried tables with a type grant can compare (see `grant::scatter::SortValue`)"
