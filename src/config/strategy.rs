@@ -51,7 +51,7 @@ pub enum StrategyConfig {
         /// Number of shards (default: all).
         shards: Option<u32>,
     },
-    /// [`Hash`].
+    /// [`Hash`](struct@crate::shard::Hash).
     Hash {
         /// Number of shards (default: all).
         shards: Option<u32>,

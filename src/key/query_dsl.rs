@@ -25,7 +25,7 @@ pub type DeleteByKey<T> = Routed<delete<Filter<T, <T as KeyedTable>::KeyFilter>>
 
 /// `find_key`, `find_keys`, `key_exists`, `update_key` and `delete_key` on a table.
 ///
-/// Each takes a full key ([`IntoKey`]): a partial key does not compile, and the error names
+/// Each takes a full key ([`IntoKey`](crate::key::IntoKey)): a partial key does not compile, and the error names
 /// the table and the missing column.
 ///
 /// ```

@@ -35,7 +35,7 @@ pub type InsertRecords<'a, R> =
 /// [`Keyed`] record; the record also derives diesel's `Selectable` (for reads) and
 /// `Insertable` (for inserts).
 ///
-/// Every key argument is a full key ([`IntoKey`]); errors are grant's: a missing row for
+/// Every key argument is a full key ([`IntoKey`](crate::key::IntoKey)); errors are grant's: a missing row for
 /// `find_or_error`/`update` is [`Error::NotFound`], a duplicate insert is
 /// [`Error::DuplicateKey`] (the server's unique violation, mapped: no racy pre-check).
 ///

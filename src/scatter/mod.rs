@@ -60,9 +60,11 @@ pub mod agg {
 mod aggregate;
 mod grouped;
 mod keyset;
+mod layout;
 mod merge;
 mod order;
 mod policy;
+mod sort_columns;
 mod sorted_rows;
 mod stream;
 mod value;
@@ -70,11 +72,11 @@ mod value;
 pub use aggregate::{Aggregate, Summable};
 pub use grouped::GroupedScatter;
 pub use keyset::KeysetFilter;
+pub use layout::Layout;
 pub use order::{After, Asc, Desc, KeysetSql, OrderSpec, OrderTerm, asc, desc};
 pub use policy::{FailFast, FailurePolicy, Partial, PartialResult, ShardFailure};
-pub use sorted_rows::{
-    Layout, LoadSorted, OrderedScatter, OrderedShardQuery, SortColumns, SortedSelection,
-};
+pub use sort_columns::SortColumns;
+pub use sorted_rows::{LoadSorted, OrderedScatter, OrderedShardQuery, SortedSelection};
 pub use stream::ScatterStream;
 pub use value::{AvgInput, AvgRounding, NullOrdering, SortSql, SortValue};
 

@@ -10,229 +10,23 @@
 //! selected in front of the row ([`Layout::Prefixed`]).
 
 use super::keyset::KeysetFilter;
-use super::order::{OrderSpec, OrderTerm};
+use super::layout::{Layout, MAX_TERMS};
+use super::order::OrderSpec;
+use super::sort_columns::SortColumns;
 use crate::cluster::ShardConnection;
 use crate::shard::operation::Operation;
 use diesel::QueryResult;
 use diesel::backend::Backend;
-use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::deserialize::{self, FromSqlRow};
 use diesel::dsl::{Filter, Limit, Order, Select};
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
-use diesel::query_builder::{AsQuery, AstPass, QueryBuilder, QueryFragment, QueryId};
+use diesel::query_builder::{AsQuery, AstPass, QueryFragment, QueryId};
 use diesel::query_dsl::CompatibleType;
 use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OrderDsl, SelectDsl};
 use diesel::row::Row;
 use diesel_async::AsyncConnectionCore;
 use futures_util::StreamExt;
 use std::marker::PhantomData;
-
-/// The most terms an ordering has.
-const MAX_TERMS: usize = 4;
-
-/// Where a shard's row keeps its sort values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
-    /// The sort expressions are selected in front of the row.
-    Prefixed,
-    /// The sort values are the row's own fields at these positions; the row has `fields`
-    /// fields.
-    Within {
-        /// The field of each sort term.
-        positions: [usize; MAX_TERMS],
-        /// How many fields the selection has.
-        fields: usize,
-    },
-}
-
-impl Layout {
-    /// [`Layout::Within`] when every sort expression of `exprs` is a column that `selection`
-    /// selects, [`Layout::Prefixed`] otherwise. Compares the SQL that backend `DB` renders.
-    ///
-    /// ```
-    /// # use grant::__doc_schema::{order_items, OrderItem};
-    /// use diesel::prelude::*;
-    /// use diesel::sqlite::Sqlite;
-    /// use grant::scatter::{asc, desc, Layout, OrderSpec};
-    /// let ordering = (desc(order_items::quantity), asc(order_items::order_id));
-    /// let layout = Layout::find::<Sqlite, _, _>(&ordering, &OrderItem::as_select());
-    /// assert!(matches!(layout, Layout::Within { positions: [2, 0, ..], fields: 3 }));
-    /// let layout = Layout::find::<Sqlite, _, _>(&ordering, &order_items::product_id);
-    /// assert_eq!(layout, Layout::Prefixed);
-    /// ```
-    pub fn find<DB, O, S>(ordering: &O, selection: &S) -> Layout
-    where
-        DB: Backend,
-        O: SortColumns<DB>,
-        S: QueryFragment<DB>,
-    {
-        let (Ok(terms), Ok(selected)) = (O::terms_sql(&ordering.exprs()), O::render(selection))
-        else {
-            return Layout::Prefixed;
-        };
-        let items = split_select_list(&selected);
-        let mut positions = [0; MAX_TERMS];
-        for (i, term) in terms.iter().enumerate() {
-            let found = items.iter().position(|item| item == term);
-            match (positions.get_mut(i), found) {
-                (Some(slot), Some(at)) if is_column(term) => *slot = at,
-                _ => return Layout::Prefixed,
-            }
-        }
-        Layout::Within {
-            positions,
-            fields: items.len(),
-        }
-    }
-}
-
-/// Whether `sql` is a quoted column path as Diesel renders columns (`"t"."c"`, `` `t`.`c` ``):
-/// no bind parameter, no function, so that equal text means the same value.
-fn is_column(sql: &str) -> bool {
-    let mut chars = sql.chars().peekable();
-    loop {
-        let Some(quote) = chars.next().filter(|c| *c == '"' || *c == '`') else {
-            return false;
-        };
-        loop {
-            match chars.next() {
-                None => return false,
-                Some(c) if c == quote => {
-                    if chars.peek() == Some(&quote) {
-                        chars.next();
-                    } else {
-                        break;
-                    }
-                }
-                Some(_) => {}
-            }
-        }
-        match chars.next() {
-            None => return true,
-            Some('.') => {}
-            Some(_) => return false,
-        }
-    }
-}
-
-/// The items of a rendered select list: split at commas outside parentheses and quotes,
-/// trimmed.
-fn split_select_list(sql: &str) -> Vec<String> {
-    let mut items = Vec::new();
-    let mut current = String::new();
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    for c in sql.chars() {
-        match quote {
-            Some(q) => {
-                if c == q {
-                    quote = None;
-                }
-            }
-            None => match c {
-                '"' | '\'' | '`' => quote = Some(c),
-                '(' => depth += 1,
-                ')' => depth = depth.saturating_sub(1),
-                ',' if depth == 0 => {
-                    items.push(current.trim().to_owned());
-                    current.clear();
-                    continue;
-                }
-                _ => {}
-            },
-        }
-        current.push(c);
-    }
-    items.push(current.trim().to_owned());
-    items
-}
-
-/// An ordering whose sort expressions backend `DB` can render and whose values it can
-/// read from a row: implemented for every [`OrderSpec`] whose terms qualify.
-///
-/// ```
-/// # use grant::__doc_schema::order_items;
-/// use diesel::sqlite::Sqlite;
-/// use grant::scatter::{asc, desc, SortColumns};
-/// fn terms<O: SortColumns<Sqlite>>(ordering: &O) -> Vec<String> {
-///     O::terms_sql(&ordering.exprs()).unwrap()
-/// }
-/// let ordering = (desc(order_items::quantity), asc(order_items::order_id));
-/// assert_eq!(terms(&ordering), [r#"`order_items`.`quantity`"#, r#"`order_items`.`order_id`"#]);
-/// ```
-pub trait SortColumns<DB: Backend>: OrderSpec {
-    /// How many terms the ordering has.
-    const TERMS: usize;
-    /// Each sort expression as SQL.
-    fn terms_sql(exprs: &Self::Exprs) -> QueryResult<Vec<String>>;
-    /// Renders any fragment as SQL.
-    fn render<T: QueryFragment<DB>>(fragment: &T) -> QueryResult<String>;
-    /// The sort values, term `i` read from field `positions[i]` of `row`.
-    fn decode<'a>(row: &impl Row<'a, DB>, positions: &[usize])
-    -> deserialize::Result<Self::Values>;
-}
-
-macro_rules! sort_columns {
-    ($count:expr; $($t:ident $i:tt),+) => {
-        impl<DB, $($t),+> SortColumns<DB> for ($($t,)+)
-        where
-            DB: Backend + Default,
-            DB::QueryBuilder: Default,
-            $( $t: OrderTerm,
-               $t::Expr: QueryFragment<DB>,
-               $t::Value: FromSql<<$t::Expr as Expression>::SqlType, DB>, )+
-        {
-            const TERMS: usize = $count;
-            fn terms_sql(exprs: &Self::Exprs) -> QueryResult<Vec<String>> {
-                Ok(vec![$(Self::render(&exprs.$i)?),+])
-            }
-            fn render<T: QueryFragment<DB>>(fragment: &T) -> QueryResult<String> {
-                let mut builder = DB::QueryBuilder::default();
-                fragment.to_sql(&mut builder, &DB::default())?;
-                Ok(builder.finish())
-            }
-            fn decode<'a>(row: &impl Row<'a, DB>, positions: &[usize]) -> deserialize::Result<Self::Values> {
-                Ok(($(
-                    row.get_value::<<$t::Expr as Expression>::SqlType, $t::Value, usize>(
-                        *positions.get($i).ok_or("scatter: a sort term has no field")?,
-                    )?,
-                )+))
-            }
-        }
-    };
-}
-
-sort_columns!(1; A 0);
-sort_columns!(2; A 0, B 1);
-sort_columns!(3; A 0, B 1, C 2);
-sort_columns!(4; A 0, B 1, C 2, D 3);
-
-macro_rules! single_sort_column {
-    ($term:ident) => {
-        impl<DB, E> SortColumns<DB> for super::order::$term<E>
-        where
-            DB: Backend,
-            super::order::$term<E>: OrderTerm,
-            (super::order::$term<E>,): SortColumns<DB, Exprs = Self::Exprs, Values = Self::Values>,
-        {
-            const TERMS: usize = 1;
-            fn terms_sql(exprs: &Self::Exprs) -> QueryResult<Vec<String>> {
-                <(super::order::$term<E>,) as SortColumns<DB>>::terms_sql(exprs)
-            }
-            fn render<T: QueryFragment<DB>>(fragment: &T) -> QueryResult<String> {
-                <(super::order::$term<E>,) as SortColumns<DB>>::render(fragment)
-            }
-            fn decode<'a>(
-                row: &impl Row<'a, DB>,
-                positions: &[usize],
-            ) -> deserialize::Result<Self::Values> {
-                <(super::order::$term<E>,) as SortColumns<DB>>::decode(row, positions)
-            }
-        }
-    };
-}
-
-single_sort_column!(Asc);
-single_sort_column!(Desc);
 
 /// A shard's select list: the row's selection, behind the sort expressions when the
 /// [`Layout`] is [`Layout::Prefixed`]. Its SQL type is the selection's. (Plumbing of
@@ -468,29 +262,5 @@ where
             layout,
             _rows: PhantomData,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn column_paths_are_recognised() {
-        assert!(is_column(r#""order_items"."quantity""#));
-        assert!(is_column("`order_items`.`quantity`"));
-        assert!(is_column(r#""we""ird"."c""#));
-        assert!(!is_column(r#""order_items"."quantity" * $1"#));
-        assert!(!is_column(r#"lower("t"."name")"#));
-        assert!(!is_column("?"));
-        assert!(!is_column(""));
-    }
-
-    #[test]
-    fn select_lists_split_at_top_level_commas() {
-        assert_eq!(
-            split_select_list(r#""t"."a", coalesce("t"."b", 'x,y'), "t"."c""#),
-            [r#""t"."a""#, r#"coalesce("t"."b", 'x,y')"#, r#""t"."c""#]
-        );
     }
 }

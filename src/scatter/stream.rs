@@ -1,7 +1,8 @@
 //! Ordered scatter results as a stream, fetched from each shard in keyset batches.
 
+use super::layout::Layout;
 use super::order::OrderSpec;
-use super::sorted_rows::{Layout, OrderedScatter};
+use super::sorted_rows::OrderedScatter;
 use super::value::NullOrdering;
 use crate::cluster::ShardConnection;
 

@@ -3,7 +3,7 @@
 //! | strategy | routes | adding shards |
 //! |---|---|---|
 //! | [`Modulo`] | integer key mod N | moves almost every key |
-//! | [`Hash`] | stable hash mod N | moves almost every key |
+//! | [`Hash`](struct@Hash) | stable hash mod N | moves almost every key |
 //! | [`JumpHash`] | jump consistent hash of the stable hash | moves 1/N of the keys |
 //! | [`Buckets`] | stable hash -> one of B buckets -> bucket table | moves whole buckets you choose |
 //! | [`Range`] | integer or text ranges | split a range |
