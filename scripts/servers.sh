@@ -182,26 +182,45 @@ my_start() {
     # (replication itself resumes from the replica's own master.info).
     my_start_instance replica "$MY_REPLICA_PORT" 2 --read-only
     local sock=$DIR/mariadb/replica.sock
-    if ! my_sql "$sock" "SHOW SLAVE STATUS\G" | grep -q "Slave_IO_Running: Yes"; then
+    local status
+    status=$(my_sql "$sock" "SHOW SLAVE STATUS\G")
+    if grep -q "Slave_IO_Running: Yes" <<<"$status" && ! grep -q "Slave_SQL_Running: Yes" <<<"$status"; then
+        # Replication stopped on an error (left by an earlier run): a replica that no longer
+        # follows its primary fails the tests. Rebuild it; it replays the primary's binlog.
+        log "MariaDB replica stopped replicating ($(grep -m1 "Last_SQL_Error" <<<"$status" | sed 's/^ *//')); rebuilding it"
+        my_stop_instance replica
+        rm -rf "$DIR/mariadb/replica"
+        my_start_instance replica "$MY_REPLICA_PORT" 2 --read-only
+        status=$(my_sql "$sock" "SHOW SLAVE STATUS\G")
+    fi
+    if ! grep -q "Slave_IO_Running: Yes" <<<"$status"; then
         my_sql "$sock" "STOP SLAVE; RESET SLAVE ALL;
             CREATE USER IF NOT EXISTS 'root'@'%'; GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;
             SET GLOBAL gtid_slave_pos = '';
             CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$MY_PORT, MASTER_USER='root',
                 MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos;
             START SLAVE;" >/dev/null
+        # A new replica replays the primary's whole binlog: let it catch up before the tests.
+        for _ in $(seq 1 240); do
+            my_sql "$sock" "SHOW SLAVE STATUS\G" | grep -q "Seconds_Behind_Master: 0$" && break
+            sleep 0.5
+        done
+    fi
+}
+
+my_stop_instance() {
+    local pidfile=$DIR/mariadb/$1.pid
+    if [ -f "$pidfile" ]; then
+        local pid
+        pid=$(cat "$pidfile")
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     fi
 }
 
 my_stop() {
-    for name in replica primary; do
-        local pidfile=$DIR/mariadb/$name.pid
-        if [ -f "$pidfile" ]; then
-            local pid
-            pid=$(cat "$pidfile")
-            kill "$pid" 2>/dev/null || true
-            for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-        fi
-    done
+    my_stop_instance replica
+    my_stop_instance primary
 }
 
 print_env() {
