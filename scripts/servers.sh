@@ -87,6 +87,21 @@ max_prepared_transactions = 100
 CONF
     fi
     pg_start_instance "$primary"
+    pg_start_replica "$replica"
+    if ! pg_replica_streams; then
+        # A replica left by an earlier run that no longer follows the primary (promoted, or
+        # behind the WAL the primary kept): rebuild it from a new base backup.
+        log "PostgreSQL replica does not stream from the primary; rebuilding it"
+        as_pg "$PGBIN/pg_ctl" -D "$replica" -m immediate -w stop >/dev/null 2>&1 || true
+        rm -rf "$replica"
+        pg_start_replica "$replica"
+        pg_replica_streams || die "PostgreSQL replica does not stream from the primary"
+    fi
+}
+
+# Creates the streaming replica (a base backup of the primary) when missing, and starts it.
+pg_start_replica() {
+    local replica=$1
     if [ ! -f "$replica/PG_VERSION" ]; then
         log "creating PostgreSQL streaming replica in $replica"
         as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$replica" -R -X stream >/dev/null
@@ -97,6 +112,19 @@ CONF
         "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_REPLICA_PORT" && break
         sleep 0.5
     done
+}
+
+# Whether the replica is in recovery and the primary streams to it (waits up to 15 s).
+pg_replica_streams() {
+    local psql="$PGBIN/psql -X -q -At -h 127.0.0.1 -U postgres -d postgres"
+    for _ in $(seq 1 30); do
+        if [ "$(as_pg $psql -p "$PG_REPLICA_PORT" -c "SELECT pg_is_in_recovery()" 2>/dev/null)" = t ] &&
+            [ "$(as_pg $psql -p "$PG_PORT" -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null)" -ge 1 ] 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    return 1
 }
 
 pg_stop() {
