@@ -48,6 +48,7 @@ extern crate self as grant;
 
 pub mod assoc;
 pub mod cluster;
+mod condition;
 pub mod config;
 pub mod error;
 pub mod key;

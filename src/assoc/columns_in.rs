@@ -3,9 +3,7 @@
 use crate::key::KeyBinds;
 use diesel::QueryResult;
 use diesel::backend::Backend;
-use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::Bool;
+use diesel::query_builder::{AstPass, QueryFragment};
 
 /// `(child.a, child.b) IN ((..), (..))`: the rows whose columns `Cols` equal one of the
 /// keys `K` (the values of another table's key, e.g. a parent's). SQLite gets
@@ -33,22 +31,7 @@ impl<Cols, K> ColumnsIn<Cols, K> {
     }
 }
 
-impl<Cols, K> Expression for ColumnsIn<Cols, K> {
-    type SqlType = Bool;
-}
-
-impl<Cols: AppearsOnTable<QS>, K, QS> AppearsOnTable<QS> for ColumnsIn<Cols, K> {}
-
-impl<Cols: SelectableExpression<QS>, K, QS> SelectableExpression<QS> for ColumnsIn<Cols, K> {}
-
-impl<Cols: ValidGrouping<GB>, K, GB> ValidGrouping<GB> for ColumnsIn<Cols, K> {
-    type IsAggregate = Cols::IsAggregate;
-}
-
-impl<Cols, K> QueryId for ColumnsIn<Cols, K> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
+crate::condition::condition_on_columns!([Cols, K] ColumnsIn<Cols, K>, Cols);
 
 impl<Cols, K, DB> QueryFragment<DB> for ColumnsIn<Cols, K>
 where

@@ -3,9 +3,7 @@
 use super::{KeyBinds, KeyedTable};
 use diesel::QueryResult;
 use diesel::backend::Backend;
-use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::Bool;
+use diesel::query_builder::{AstPass, QueryFragment};
 
 /// The filter "key is one of `keys`", for batch lookups in one statement.
 ///
@@ -57,29 +55,8 @@ impl<T: KeyedTable> std::fmt::Debug for KeysIn<T> {
     }
 }
 
-impl<T: KeyedTable> Expression for KeysIn<T> {
-    type SqlType = Bool;
-}
-
-impl<T: KeyedTable, QS> AppearsOnTable<QS> for KeysIn<T> where T::KeyColumns: AppearsOnTable<QS> {}
-
-impl<T: KeyedTable, QS> SelectableExpression<QS> for KeysIn<T> where
-    T::KeyColumns: SelectableExpression<QS>
-{
-}
-
-impl<T: KeyedTable, GB> ValidGrouping<GB> for KeysIn<T>
-where
-    T::KeyColumns: ValidGrouping<GB>,
-{
-    type IsAggregate = <T::KeyColumns as ValidGrouping<GB>>::IsAggregate;
-}
-
-impl<T: KeyedTable> QueryId for KeysIn<T> {
-    type QueryId = ();
-    // The SQL depends on the number of keys.
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
+// The SQL depends on the number of keys.
+crate::condition::condition_on_columns!([T: KeyedTable] KeysIn<T>, T::KeyColumns);
 
 /// The most bind parameters one statement may carry on a backend.
 ///

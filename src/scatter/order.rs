@@ -4,10 +4,10 @@
 
 use super::value::{SortSql, SortValue};
 use diesel::backend::Backend;
-use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::expression::Expression;
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{Bool, HasSqlType};
+use diesel::sql_types::HasSqlType;
 use diesel::{ExpressionMethods, QueryResult};
 use std::cmp::Ordering;
 
@@ -193,26 +193,7 @@ impl<O: OrderSpec> After<O> {
     }
 }
 
-impl<O: OrderSpec> Expression for After<O> {
-    type SqlType = Bool;
-}
-
-impl<O: OrderSpec, QS> AppearsOnTable<QS> for After<O> where O::Exprs: AppearsOnTable<QS> {}
-
-impl<O: OrderSpec, QS> SelectableExpression<QS> for After<O> where O::Exprs: SelectableExpression<QS>
-{}
-
-impl<O: OrderSpec, GB> ValidGrouping<GB> for After<O>
-where
-    O::Exprs: ValidGrouping<GB>,
-{
-    type IsAggregate = <O::Exprs as ValidGrouping<GB>>::IsAggregate;
-}
-
-impl<O: OrderSpec> QueryId for After<O> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
+crate::condition::condition_on_columns!([O: OrderSpec] After<O>, O::Exprs);
 
 /// Renders [`After`] for backend `DB`; implemented for every ordering whose expressions and
 /// values the backend can render and bind.

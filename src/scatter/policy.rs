@@ -49,11 +49,6 @@ pub trait FailurePolicy: Copy + Send + Sync + 'static {
         Fut: Future<Output = Result<T>> + Send;
     /// The output of a merged value.
     fn finish<T: Send>(value: T, failed: Vec<ShardFailure>) -> Self::Output<T>;
-    /// Transforms the value of an output.
-    fn map_output<T: Send, R: Send>(
-        output: Self::Output<T>,
-        f: impl FnOnce(T) -> R,
-    ) -> Self::Output<R>;
 }
 
 /// Fail fast (the default): the first shard to fail fails the query, with an error naming
@@ -83,10 +78,6 @@ impl FailurePolicy for FailFast {
 
     fn finish<T: Send>(value: T, _failed: Vec<ShardFailure>) -> T {
         value
-    }
-
-    fn map_output<T: Send, R: Send>(output: T, f: impl FnOnce(T) -> R) -> R {
-        f(output)
     }
 }
 
@@ -118,15 +109,5 @@ impl FailurePolicy for Partial {
 
     fn finish<T: Send>(value: T, failed: Vec<ShardFailure>) -> PartialResult<T> {
         PartialResult { value, failed }
-    }
-
-    fn map_output<T: Send, R: Send>(
-        output: PartialResult<T>,
-        f: impl FnOnce(T) -> R,
-    ) -> PartialResult<R> {
-        PartialResult {
-            value: f(output.value),
-            failed: output.failed,
-        }
     }
 }
