@@ -17,6 +17,8 @@
 
 mod breaker;
 mod connect_errors;
+pub(crate) mod exec;
+pub(crate) mod health;
 mod node;
 mod pool;
 mod probe;
@@ -259,95 +261,6 @@ impl<C: ShardConnection> Cluster<C> {
         x ^= x >> 27;
         self.random_state.store(x, Ordering::Relaxed);
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Probes every server once: roles, lag, circuit breakers, and which host holds the
-    /// primary role.
-    pub async fn check_health(&self, timeout: Duration) {
-        let probe = |node| probe_node(node, timeout);
-        let primaries = futures_util::future::join_all(self.primaries.iter().map(probe)).await;
-        let current = self.current_primary.load(Ordering::Relaxed);
-        let writable = |i: &usize| {
-            primaries
-                .get(*i)
-                .and_then(|p| p.as_ref())
-                .is_some_and(|p| p.writable)
-        };
-        let chosen = if writable(&current) {
-            Some(current)
-        } else {
-            (0..primaries.len()).find(|i| writable(i))
-        };
-        if let Some(i) = chosen {
-            if i != current {
-                tracing::warn!(shard = %self.name, from = %self.primaries[current].label, to = %self.primaries[i].label, "primary role moved: writes follow it");
-            }
-            self.current_primary.store(i, Ordering::Relaxed);
-        }
-        let primary_probe = chosen.and_then(|i| primaries.get(i).copied().flatten());
-        let replicas = futures_util::future::join_all(self.replicas.iter().map(probe)).await;
-        for (node, probe) in self.replicas.iter().zip(replicas) {
-            let now = Instant::now();
-            let lag = probe
-                .as_ref()
-                .and_then(|p| node.observe_lag(now, p, primary_probe.as_ref()));
-            let before = node.lag();
-            node.set_lag(lag);
-            let over = |l: Option<Duration>| l.is_none_or(|l| l > self.replica_config.max_lag);
-            if over(before) != over(lag) {
-                tracing::info!(shard = %self.name, node = %node.label, ?lag, skipped = over(lag), "replica lag crossed the threshold");
-            }
-        }
-    }
-
-    /// After a write failed on host `seen` (a position among the primary-role hosts):
-    /// probes the hosts again, one caller at a time per shard, so that the next write goes
-    /// to whichever now accepts writes. `true` when the role has moved off `seen` (by this
-    /// probe or one that ran meanwhile), so a retry may succeed.
-    pub(crate) async fn rediscover(&self, seen: usize, timeout: Duration) -> bool {
-        if self.primaries.len() < 2 {
-            // One host: nothing to move to, but refresh its role and circuit.
-            self.check_health(timeout).await;
-            return false;
-        }
-        let _guard = self.rediscovering.lock().await;
-        if self.current_primary.load(Ordering::Relaxed) != seen {
-            return true;
-        }
-        self.check_health(timeout).await;
-        self.current_primary.load(Ordering::Relaxed) != seen
-    }
-}
-
-/// Probes one node: records the outcome in its breaker and its role.
-async fn probe_node<C: ShardConnection>(node: &Node<C>, timeout: Duration) -> Option<Probe> {
-    let result = tokio::time::timeout(timeout, async {
-        let mut conn = node.checkout().await?;
-        let result = C::probe(conn.conn()).await;
-        conn.finished();
-        result.map_err(Error::Database)
-    })
-    .await;
-    match result {
-        Ok(Ok(probe)) => {
-            node.record_success();
-            node.set_role(if probe.writable {
-                NodeRole::Primary
-            } else {
-                NodeRole::Replica
-            });
-            Some(probe)
-        }
-        Ok(Err(e)) => {
-            node.record_failure(&e.to_string());
-            node.set_role(NodeRole::Unknown);
-            None
-        }
-        Err(_) => {
-            node.record_failure("health probe timed out");
-            node.set_role(NodeRole::Unknown);
-            None
-        }
     }
 }
 

@@ -14,6 +14,7 @@ mod records;
 mod route_key;
 mod routed;
 mod routing;
+mod run;
 mod session;
 mod shard_key;
 mod sharded;
@@ -21,6 +22,7 @@ pub mod strategy;
 mod transaction;
 mod update_set;
 
+pub(crate) use crate::cluster::exec::Plan;
 pub use access::{
     Access, Kind, ReadKind, ReadOnly, StatementKind, WriteKind, Writes, read_only, writes,
 };
@@ -34,10 +36,10 @@ pub use per_shard::{PerShard, ShardResult};
 pub use route_key::{RouteKey, ShardKeyed};
 pub use routed::{AllShards, ByKey, OnShard, RouteDsl, Routed, ShardRef};
 pub use routing::Routing;
+pub use run::Run;
 pub use session::Session;
 pub use shard_key::{MAX_SHARD_KEY_PARTS, ShardValues};
-pub(crate) use sharded::Plan;
-pub use sharded::{Output, Run, RunOptions, Sharded};
+pub use sharded::{Output, Sharded};
 pub use strategy::{
     Buckets, Hash, JumpHash, KeyRange, Lookup, LookupValue, MAX_SHARDS, Modulo, MultiColumn, Range,
     RangeBound, RangeEntry, RouteError, ShardStrategy, StrategyError, TimeRange,

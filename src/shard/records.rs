@@ -1,9 +1,9 @@
 //! Key operations on records through [`Sharded`]: each routed to the shard of its key;
 //! batches split by shard and run on the shards in parallel.
 
+use super::Plan;
 use super::attempts::{Fresh, Once};
 use super::operation::{Execute, GetResult, Load, Operation};
-use super::sharded::Plan;
 use super::{PerShard, RouteKey, ShardId, ShardKeyed, ShardResult, Sharded};
 use crate::cluster::ShardConnection;
 use crate::key::{

@@ -1,18 +1,17 @@
 //! `Sharded<C>`: a named set of shards, each a [`Cluster`] with its own pool, that runs
 //! routed statements on the shard their route names.
 
-use super::attempts::{Attempts, Idempotent, Rerun, Retries, RunOnce};
-use super::operation::{Execute, First, GetResult, Load, Operation};
-use super::{Access, Session, StatementKind};
+use super::StatementKind;
+use super::attempts::{Attempts, Retries};
+use super::operation::Operation;
+use super::run::Run;
 use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, ShardRef, ShardResult};
+use crate::cluster::exec::{Plan, RunOptions, run_on_cluster};
+use crate::cluster::health::{Fleet, spawn_health_checks};
 use crate::cluster::{Cluster, HealthConfig, PooledConnection, ShardConnection};
 use crate::{Error, Result};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use futures_util::future::BoxFuture;
-use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Instant;
-use tracing::Instrument;
 
 /// The output of running statement `S` when each shard returns `T`: `T` for a statement
 /// routed to one shard, [`super::PerShard<T>`] for one routed to every shard.
@@ -66,6 +65,15 @@ struct Inner<C: ShardConnection> {
     clusters: Vec<Cluster<C>>,
     routing: Routing,
     health: HealthConfig,
+}
+
+impl<C: ShardConnection> Fleet<C> for Inner<C> {
+    fn clusters(&self) -> &[Cluster<C>] {
+        &self.clusters
+    }
+    fn health(&self) -> &HealthConfig {
+        &self.health
+    }
 }
 
 impl<C: ShardConnection> Clone for Sharded<C> {
@@ -176,15 +184,10 @@ impl<C: ShardConnection> Sharded<C> {
     /// (The four verbs live on [`Run`] rather than on `Sharded` itself because diesel-async's
     /// `RunQueryDsl`, implemented for every type, would otherwise shadow them.)
     pub fn run<S: RoutedStatement>(&self, statement: S) -> Run<'_, C, S> {
-        Run {
-            sharded: self,
-            statement,
-            options: RunOptions::default(),
-            _retries: PhantomData,
-        }
+        Run::new(self, statement)
     }
 
-    async fn run_statement<S, O, M>(
+    pub(crate) async fn run_statement<S, O, M>(
         &self,
         statement: S,
         op: O,
@@ -232,9 +235,7 @@ impl<C: ShardConnection> Sharded<C> {
         S::Route::assemble(futures_util::future::try_join_all(runs).await?)
     }
 
-    /// Runs `op` on one shard (a replica or the primary for reads, the primary for writes),
-    /// in a span, mapping errors to name the shard. `attempts` gives the statement for each
-    /// try.
+    /// Runs `op` on one shard (see [`crate::cluster::exec`]).
     pub(crate) async fn run_on<Q, O, A>(
         &self,
         shard: ShardId,
@@ -247,411 +248,6 @@ impl<C: ShardConnection> Sharded<C> {
         A: Attempts<Q>,
     {
         let cluster = self.cluster_by_id(shard)?;
-        let span = tracing::debug_span!(
-            "grant.statement",
-            shard = %cluster.name(),
-            table = plan.table.unwrap_or("-"),
-            op = O::NAME,
-            node = tracing::field::Empty,
-            elapsed_us = tracing::field::Empty,
-        );
-        let started = Instant::now();
-        let result = match plan.access {
-            Access::Read => {
-                self.read(cluster, plan, op, attempts, &span)
-                    .instrument(span.clone())
-                    .await
-            }
-            Access::Write => {
-                self.write(cluster, plan, op, attempts, &span)
-                    .instrument(span.clone())
-                    .await
-            }
-        };
-        span.record(
-            "elapsed_us",
-            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        );
-        result
-    }
-
-    /// A read: the replicas the policy picks, then the primary. A node that cannot be
-    /// reached is skipped; a node that fails mid-statement is skipped and the read re-run
-    /// on the next when `attempts` can give the statement again.
-    async fn read<Q, O, A>(
-        &self,
-        cluster: &Cluster<C>,
-        plan: Plan<'_>,
-        op: O,
-        mut attempts: A,
-        span: &tracing::Span,
-    ) -> Result<O::Output>
-    where
-        O: Operation<C, Q>,
-        A: Attempts<Q>,
-    {
-        let sticky = match plan.options.session {
-            Some(session) => session.wrote_recently(cluster.name(), cluster.read_your_writes()),
-            None => cluster.wrote_recently(),
-        };
-        let mut last_error = None;
-        let candidates = cluster.read_candidates(plan.options.primary || sticky);
-        let count = candidates.len();
-        for (i, node) in candidates.into_iter().enumerate() {
-            let mut conn = match node.checkout().await {
-                Ok(conn) => conn,
-                Err(e) => {
-                    last_error = Some(e);
-                    continue;
-                }
-            };
-            let Some(query) = attempts.next_attempt(i + 1 == count) else {
-                break;
-            };
-            span.record("node", node.label());
-            node.note_served();
-            let result = op.run(query, conn.conn()).await;
-            conn.finished();
-            match result {
-                Ok(value) => {
-                    node.record_success();
-                    return Ok(value);
-                }
-                Err(e) if is_connection_failure(&e) => {
-                    node.record_failure(&e.to_string());
-                    tracing::debug!(node = node.label(), error = %e, "read failed on its node; trying the next");
-                    last_error = Some(statement_error(cluster.name(), plan.table, e));
-                }
-                Err(e) => return Err(statement_error(cluster.name(), plan.table, e)),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| Error::NoPrimary {
-            shard: cluster.name().to_string(),
-        }))
-    }
-
-    /// A write on the current primary. Retried only when it was certainly not applied (no
-    /// connection to the primary, or the node refused it as read-only because it was
-    /// demoted) or when it is idempotent; a failure of the primary makes the cluster look
-    /// for the new one.
-    async fn write<Q, O, A>(
-        &self,
-        cluster: &Cluster<C>,
-        plan: Plan<'_>,
-        op: O,
-        mut attempts: A,
-        span: &tracing::Span,
-    ) -> Result<O::Output>
-    where
-        O: Operation<C, Q>,
-        A: Attempts<Q>,
-    {
-        let shard = cluster.name();
-        let timeout = self.inner.health.timeout;
-        let mut retries_left = 2u32;
-        loop {
-            let (seen, node) = cluster.current_primary().ok_or_else(|| Error::NoPrimary {
-                shard: shard.to_string(),
-            })?;
-            span.record("node", node.label());
-            let mut conn = match node.checkout().await {
-                Ok(conn) => conn,
-                Err(e) => {
-                    // Nothing ran: whichever host holds the primary role now may take it.
-                    // (`ShardUnavailable` and `PoolTimeout` mean the write was not applied.)
-                    if retries_left > 0 && cluster.rediscover(seen, timeout).await {
-                        retries_left -= 1;
-                        continue;
-                    }
-                    return Err(e);
-                }
-            };
-            let Some(query) = attempts.next_attempt(false) else {
-                return Err(Error::WriteNotApplied {
-                    shard: shard.to_string(),
-                    cause: "the statement cannot be re-run on the new primary".into(),
-                });
-            };
-            node.note_served();
-            let result = op.run(query, conn.conn()).await;
-            conn.finished();
-            cluster.record_write();
-            if let Some(session) = plan.options.session {
-                session.record_write(shard);
-            }
-            match result {
-                Ok(value) => {
-                    node.record_success();
-                    return Ok(value);
-                }
-                Err(e) if is_read_only_refusal(&e) => {
-                    // Refused, so not applied: the node was demoted.
-                    if retries_left > 0 && cluster.rediscover(seen, timeout).await {
-                        retries_left -= 1;
-                        continue;
-                    }
-                    return Err(Error::WriteNotApplied {
-                        shard: shard.to_string(),
-                        cause: e.to_string(),
-                    });
-                }
-                Err(e) if is_connection_failure(&e) => {
-                    node.record_failure(&e.to_string());
-                    let moved = cluster.rediscover(seen, timeout).await;
-                    if plan.options.idempotent && retries_left > 0 && moved {
-                        retries_left -= 1;
-                        continue;
-                    }
-                    return Err(Error::WriteOutcomeUnknown {
-                        shard: shard.to_string(),
-                        cause: e.to_string(),
-                    });
-                }
-                Err(e) => return Err(statement_error(shard, plan.table, e)),
-            }
-        }
-    }
-}
-
-/// Probes the servers of replicated shards every `interval` while the handle lives. Without
-/// a tokio runtime there is no task: replicas stay unused (their lag is unknown) and
-/// failover happens only when a write fails.
-fn spawn_health_checks<C: ShardConnection>(inner: std::sync::Weak<Inner<C>>) {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        tracing::warn!("no tokio runtime: replicas are not health-checked and stay unused");
-        return;
-    };
-    runtime.spawn(async move {
-        loop {
-            let Some(inner) = inner.upgrade() else { break };
-            let timeout = inner.health.timeout;
-            let interval = inner.health.interval;
-            let checks = inner
-                .clusters
-                .iter()
-                .filter(|c| c.is_replicated())
-                .map(|c| c.check_health(timeout));
-            futures_util::future::join_all(checks).await;
-            drop(inner);
-            tokio::time::sleep(interval).await;
-        }
-    });
-}
-
-/// How one statement runs: what it touches, whether it reads, and the caller's options.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Plan<'a> {
-    pub(crate) table: Option<&'static str>,
-    pub(crate) access: Access,
-    pub(crate) options: RunOptions<'a>,
-}
-
-impl Plan<'_> {
-    /// A read of `table`.
-    pub(crate) fn read(table: Option<&'static str>) -> Self {
-        Plan {
-            table,
-            access: Access::Read,
-            options: RunOptions::default(),
-        }
-    }
-
-    /// A write to `table`.
-    pub(crate) fn write(table: Option<&'static str>) -> Self {
-        Plan {
-            table,
-            access: Access::Write,
-            options: RunOptions::default(),
-        }
-    }
-}
-
-/// Options of one statement: forced to the primary, idempotent, in a session.
-///
-/// ```
-/// let options = grant::shard::RunOptions { primary: true, ..Default::default() };
-/// assert!(!options.idempotent);
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RunOptions<'a> {
-    /// Read on the primary even when replicas could answer.
-    pub primary: bool,
-    /// The write may run again after a failover (running it twice has the effect of once).
-    pub idempotent: bool,
-    /// Read-your-writes is tracked in this session instead of the handle.
-    pub session: Option<&'a Session>,
-}
-
-/// The connection failed (rather than the statement): the node is unreachable, shutting
-/// down or gone mid-statement.
-pub(crate) fn is_connection_failure(e: &DieselError) -> bool {
-    match e {
-        DieselError::DatabaseError(
-            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
-            _,
-        ) => true,
-        DieselError::BrokenTransactionManager => true,
-        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
-            let m = info.message().to_ascii_lowercase();
-            [
-                "input/output error",
-                "connection closed",
-                "connection reset",
-                "broken pipe",
-                "terminating connection",
-                "shutting down",
-                "starting up",
-                "server has gone away",
-                "lost connection",
-                "connection refused",
-            ]
-            .iter()
-            .any(|needle| m.contains(needle))
-        }
-        _ => false,
-    }
-}
-
-/// The node refused a write because it is read-only (a demoted primary, a replica): the
-/// write was not applied.
-pub(crate) fn is_read_only_refusal(e: &DieselError) -> bool {
-    match e {
-        DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => true,
-        DieselError::DatabaseError(_, info) => {
-            let m = info.message().to_ascii_lowercase();
-            m.contains("read-only") || m.contains("read_only") || m.contains("read only")
-        }
-        _ => false,
-    }
-}
-
-/// A server error on `shard`: unique and foreign-key violations become
-/// [`Error::DuplicateKey`] and [`Error::ForeignKeyViolation`] when the table is known;
-/// everything else is [`Error::ShardQuery`], naming the shard.
-pub(crate) fn statement_error(shard: &str, table: Option<&'static str>, e: DieselError) -> Error {
-    match (table, e) {
-        (
-            Some(table),
-            e @ DieselError::DatabaseError(
-                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
-                _,
-            ),
-        ) => crate::key::map_write_error(table, None, e),
-        (table, source) => Error::ShardQuery {
-            shard: shard.to_owned(),
-            table,
-            source,
-        },
-    }
-}
-
-/// A routed statement about to run on [`Sharded`]: pick how.
-///
-/// ```
-/// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
-/// use grant::prelude::*;
-/// # #[tokio::main]
-/// # async fn main() -> grant::Result<()> {
-/// # let (shards, _dir) = two_sqlite_shards().await;
-/// let n = shards.run(order_items::table.count().on_shard("s0")).get_result::<i64>().await?;
-/// assert_eq!(n, 0);
-/// # Ok(())
-/// # }
-/// ```
-#[must_use = "a statement runs only when `.load()`, `.get_result()`, `.first()` or `.execute()` is awaited"]
-pub struct Run<'a, C: ShardConnection, S, M = Rerun> {
-    sharded: &'a Sharded<C>,
-    statement: S,
-    options: RunOptions<'a>,
-    _retries: PhantomData<fn() -> M>,
-}
-
-impl<'a, C: ShardConnection, S: RoutedStatement, M> Run<'a, C, S, M> {
-    /// Reads on the primary even if replicas could answer (a write always does).
-    pub fn on_primary(mut self) -> Self {
-        self.options.primary = true;
-        self
-    }
-
-    /// Tracks read-your-writes in `session` rather than in the handle: reads of a shard
-    /// the session wrote to within the window go to the primary.
-    pub fn in_session(mut self, session: &'a Session) -> Self {
-        self.options.session = Some(session);
-        self
-    }
-
-    /// Marks the write idempotent: after a failover that interrupted it, it runs again
-    /// on the new primary (a write is otherwise never re-run once it may have been
-    /// applied). The statement must be `Clone`.
-    pub fn idempotent(self) -> Run<'a, C, S, Idempotent> {
-        self.with_retries()
-    }
-
-    /// Runs the statement on one server, without re-running it elsewhere if that server
-    /// fails mid-statement: for statements that are not `Clone` (boxed queries).
-    pub fn once(self) -> Run<'a, C, S, RunOnce> {
-        self.with_retries()
-    }
-
-    fn with_retries<N>(self) -> Run<'a, C, S, N> {
-        Run {
-            sharded: self.sharded,
-            statement: self.statement,
-            options: self.options,
-            _retries: PhantomData,
-        }
-    }
-}
-
-impl<'a, C: ShardConnection, S: RoutedStatement, M> Run<'a, C, S, M>
-where
-    S::Query: StatementKind,
-{
-    /// All rows of a routed select: `Vec<U>`, or [`super::PerShard<Vec<U>>`] on all shards.
-    pub async fn load<U>(self) -> Result<Output<S, Vec<U>>>
-    where
-        Load<U>: Operation<C, S::Query, Output = Vec<U>>,
-        U: Send,
-        M: Retries<S::Query, <S::Query as StatementKind>::Kind>,
-    {
-        self.sharded
-            .run_statement::<S, _, M>(self.statement, Load::new(), self.options)
-            .await
-    }
-
-    /// Exactly one row (an error satisfying [`Error::is_not_found`] when none; see
-    /// [`crate::OptionalExt`]).
-    pub async fn get_result<U>(self) -> Result<Output<S, U>>
-    where
-        GetResult<U>: Operation<C, S::Query, Output = U>,
-        U: Send,
-        M: Retries<S::Query, <S::Query as StatementKind>::Kind>,
-    {
-        self.sharded
-            .run_statement::<S, _, M>(self.statement, GetResult::new(), self.options)
-            .await
-    }
-
-    /// The first row (`LIMIT 1`).
-    pub async fn first<U>(self) -> Result<Output<S, U>>
-    where
-        First<U>: Operation<C, S::Query, Output = U>,
-        U: Send,
-        M: Retries<S::Query, <S::Query as StatementKind>::Kind>,
-    {
-        self.sharded
-            .run_statement::<S, _, M>(self.statement, First::new(), self.options)
-            .await
-    }
-
-    /// Runs an insert, update, delete (or any statement) and returns the affected rows.
-    pub async fn execute(self) -> Result<Output<S, usize>>
-    where
-        Execute: Operation<C, S::Query, Output = usize>,
-        M: Retries<S::Query, <S::Query as StatementKind>::Kind>,
-    {
-        self.sharded
-            .run_statement::<S, _, M>(self.statement, Execute, self.options)
-            .await
+        run_on_cluster(cluster, self.inner.health.timeout, plan, op, attempts).await
     }
 }

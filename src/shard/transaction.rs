@@ -1,9 +1,9 @@
 //! Transactions on one shard, chosen by key.
 
 use super::operation::{Execute, First, GetResult, Load, Operation};
-use super::sharded::statement_error;
 use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, Sharded, Target};
 use crate::cluster::ShardConnection;
+use crate::cluster::exec::statement_error;
 use crate::{Error, Result};
 use diesel_async::AsyncConnection;
 use std::future::Future;

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Maintainer figures for the library's shape (issue 10): public items, `where` clauses with
+more than 5 bounds, and the largest source files. A heuristic over the text, not a compiler:
+`pub` items written as `pub struct|enum|trait|type|union|fn` (not `pub(crate)`), outside
+`#[doc(hidden)]` modules is NOT distinguished; hidden items are counted separately when the
+line before them says `#[doc(hidden)]`.
+
+Usage: scripts/api-stats.py [DIR ...]   (default: src macros/src)
+"""
+import os
+import re
+import sys
+
+dirs = sys.argv[1:] or ["src", "macros/src"]
+files = []
+for d in dirs:
+    for root, _, names in os.walk(d):
+        files += [os.path.join(root, n) for n in names if n.endswith(".rs")]
+
+types = traits = fns = hidden = 0
+type_re = re.compile(r"^\s*pub (struct|enum|trait|type|union) ")
+fn_re = re.compile(r"^\s*pub (const |async |unsafe )?fn ")
+where_bounds = []
+sizes = []
+
+
+def split_depth0(text):
+    depth, cur, out = 0, [], []
+    for ch in text:
+        if ch in "<([":
+            depth += 1
+        elif ch in ">)]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    if "".join(cur).strip():
+        out.append("".join(cur))
+    return [p for p in out if p.strip()]
+
+
+for path in sorted(files):
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    sizes.append((len(lines) - 1, path))
+    for i, line in enumerate(lines):
+        prev = lines[i - 1].strip() if i else ""
+        m = type_re.match(line)
+        if m or fn_re.match(line):
+            if prev == "#[doc(hidden)]":
+                hidden += 1
+                continue
+            if m:
+                types += 1
+                traits += m.group(1) == "trait"
+            else:
+                fns += 1
+    text = "\n".join(l for l in lines if not l.strip().startswith("//"))
+    for m in re.finditer(r"\bwhere\b", text):
+        rest = text[m.end():]
+        depth, end = 0, len(rest)
+        for j, ch in enumerate(rest):
+            if ch in "<([":
+                depth += 1
+            elif ch in ">)]":
+                # `->` is not a closing bracket
+                if ch == ">" and j and rest[j - 1] == "-":
+                    continue
+                depth -= 1
+            elif ch in "{;" and depth <= 0:
+                end = j
+                break
+        clause = rest[:end].replace("->", "=>")
+        where_bounds.append((len(split_depth0(clause)), path))
+
+over = [w for w in where_bounds if w[0] > 5]
+print(f"public types: {types} (traits: {traits}); public functions: {fns}; doc(hidden): {hidden}")
+print(f"where clauses: {len(where_bounds)}, with more than 5 bounds: {len(over)}")
+for n, p in sorted(over, reverse=True)[:10]:
+    print(f"  {n:3} bounds  {p}")
+print("largest files:")
+for n, p in sorted(sizes, reverse=True)[:5]:
+    print(f"  {n:5} lines  {p}")

@@ -1,0 +1,302 @@
+//! Running one statement on one shard's servers: which node, how many attempts, and what a
+//! failure means. Every front end (key operations, routed statements, scatter, transactions)
+//! calls [`run_on_cluster`]; none has a second way to run a statement.
+//!
+//! Guarantees:
+//! * A **read** goes to the candidates of [`Cluster::read_candidates`] in order; a node that
+//!   cannot be reached is skipped, and a node whose connection fails mid-statement is skipped
+//!   with the read run again on the next node when the statement can be given again.
+//! * A **write** runs on the current primary, once. It runs again only when it was certainly
+//!   not applied (no connection to the primary, or refused as read-only by a demoted node)
+//!   or when the caller marked it idempotent. A failed write says which:
+//!   [`Error::WriteNotApplied`] or [`Error::WriteOutcomeUnknown`].
+//! * Every statement runs in a `grant.statement` span (shard, table, operation, node,
+//!   elapsed microseconds).
+
+use super::{Cluster, ShardConnection};
+use crate::shard::Access;
+use crate::shard::Attempts;
+use crate::shard::Session;
+use crate::shard::operation::Operation;
+use crate::{Error, Result};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+
+/// How one statement runs: what it touches, whether it reads, and the caller's options.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan<'a> {
+    pub(crate) table: Option<&'static str>,
+    pub(crate) access: Access,
+    pub(crate) options: RunOptions<'a>,
+}
+
+impl Plan<'_> {
+    /// A read of `table`.
+    pub(crate) fn read(table: Option<&'static str>) -> Self {
+        Plan {
+            table,
+            access: Access::Read,
+            options: RunOptions::default(),
+        }
+    }
+
+    /// A write to `table`.
+    pub(crate) fn write(table: Option<&'static str>) -> Self {
+        Plan {
+            table,
+            access: Access::Write,
+            options: RunOptions::default(),
+        }
+    }
+}
+
+/// Options of one statement: forced to the primary, idempotent, in a session.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RunOptions<'a> {
+    /// Read on the primary even when replicas could answer.
+    pub(crate) primary: bool,
+    /// The write may run again after a failover (running it twice has the effect of once).
+    pub(crate) idempotent: bool,
+    /// Read-your-writes is tracked in this session instead of the handle.
+    pub(crate) session: Option<&'a Session>,
+}
+
+/// Runs `op` on `cluster` (a replica or the primary for reads, the primary for writes), in
+/// a span, mapping errors to name the shard. `attempts` gives the statement for each try;
+/// `rediscover_timeout` bounds the probes that look for a new primary after a failure.
+pub(crate) async fn run_on_cluster<C, Q, O, A>(
+    cluster: &Cluster<C>,
+    rediscover_timeout: Duration,
+    plan: Plan<'_>,
+    op: O,
+    attempts: A,
+) -> Result<O::Output>
+where
+    C: ShardConnection,
+    O: Operation<C, Q>,
+    A: Attempts<Q>,
+{
+    let span = tracing::debug_span!(
+        "grant.statement",
+        shard = %cluster.name(),
+        table = plan.table.unwrap_or("-"),
+        op = O::NAME,
+        node = tracing::field::Empty,
+        elapsed_us = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let result = match plan.access {
+        Access::Read => {
+            read(cluster, plan, op, attempts, &span)
+                .instrument(span.clone())
+                .await
+        }
+        Access::Write => {
+            write(cluster, rediscover_timeout, plan, op, attempts, &span)
+                .instrument(span.clone())
+                .await
+        }
+    };
+    span.record(
+        "elapsed_us",
+        u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+    );
+    result
+}
+
+/// A read: the replicas the policy picks, then the primary.
+async fn read<C, Q, O, A>(
+    cluster: &Cluster<C>,
+    plan: Plan<'_>,
+    op: O,
+    mut attempts: A,
+    span: &tracing::Span,
+) -> Result<O::Output>
+where
+    C: ShardConnection,
+    O: Operation<C, Q>,
+    A: Attempts<Q>,
+{
+    let sticky = match plan.options.session {
+        Some(session) => session.wrote_recently(cluster.name(), cluster.read_your_writes()),
+        None => cluster.wrote_recently(),
+    };
+    let mut last_error = None;
+    let candidates = cluster.read_candidates(plan.options.primary || sticky);
+    let count = candidates.len();
+    for (i, node) in candidates.into_iter().enumerate() {
+        let mut conn = match node.checkout().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                last_error = Some(e);
+                continue;
+            }
+        };
+        let Some(query) = attempts.next_attempt(i + 1 == count) else {
+            break;
+        };
+        span.record("node", node.label());
+        node.note_served();
+        let result = op.run(query, conn.conn()).await;
+        conn.finished();
+        match result {
+            Ok(value) => {
+                node.record_success();
+                return Ok(value);
+            }
+            Err(e) if is_connection_failure(&e) => {
+                node.record_failure(&e.to_string());
+                tracing::debug!(node = node.label(), error = %e, "read failed on its node; trying the next");
+                last_error = Some(statement_error(cluster.name(), plan.table, e));
+            }
+            Err(e) => return Err(statement_error(cluster.name(), plan.table, e)),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| Error::NoPrimary {
+        shard: cluster.name().to_string(),
+    }))
+}
+
+/// A write on the current primary; a failure of the primary makes the cluster look for the
+/// new one.
+async fn write<C, Q, O, A>(
+    cluster: &Cluster<C>,
+    timeout: Duration,
+    plan: Plan<'_>,
+    op: O,
+    mut attempts: A,
+    span: &tracing::Span,
+) -> Result<O::Output>
+where
+    C: ShardConnection,
+    O: Operation<C, Q>,
+    A: Attempts<Q>,
+{
+    let shard = cluster.name();
+    let mut retries_left = 2u32;
+    loop {
+        let (seen, node) = cluster.current_primary().ok_or_else(|| Error::NoPrimary {
+            shard: shard.to_string(),
+        })?;
+        span.record("node", node.label());
+        let mut conn = match node.checkout().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                // Nothing ran: whichever host holds the primary role now may take it.
+                // (`ShardUnavailable` and `PoolTimeout` mean the write was not applied.)
+                if retries_left > 0 && cluster.rediscover(seen, timeout).await {
+                    retries_left -= 1;
+                    continue;
+                }
+                return Err(e);
+            }
+        };
+        let Some(query) = attempts.next_attempt(false) else {
+            return Err(Error::WriteNotApplied {
+                shard: shard.to_string(),
+                cause: "the statement cannot be re-run on the new primary".into(),
+            });
+        };
+        node.note_served();
+        let result = op.run(query, conn.conn()).await;
+        conn.finished();
+        cluster.record_write();
+        if let Some(session) = plan.options.session {
+            session.record_write(shard);
+        }
+        match result {
+            Ok(value) => {
+                node.record_success();
+                return Ok(value);
+            }
+            Err(e) if is_read_only_refusal(&e) => {
+                // Refused, so not applied: the node was demoted.
+                if retries_left > 0 && cluster.rediscover(seen, timeout).await {
+                    retries_left -= 1;
+                    continue;
+                }
+                return Err(Error::WriteNotApplied {
+                    shard: shard.to_string(),
+                    cause: e.to_string(),
+                });
+            }
+            Err(e) if is_connection_failure(&e) => {
+                node.record_failure(&e.to_string());
+                let moved = cluster.rediscover(seen, timeout).await;
+                if plan.options.idempotent && retries_left > 0 && moved {
+                    retries_left -= 1;
+                    continue;
+                }
+                return Err(Error::WriteOutcomeUnknown {
+                    shard: shard.to_string(),
+                    cause: e.to_string(),
+                });
+            }
+            Err(e) => return Err(statement_error(shard, plan.table, e)),
+        }
+    }
+}
+
+/// The connection failed (rather than the statement): the node is unreachable, shutting
+/// down or gone mid-statement.
+pub(crate) fn is_connection_failure(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
+            _,
+        ) => true,
+        DieselError::BrokenTransactionManager => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let m = info.message().to_ascii_lowercase();
+            [
+                "input/output error",
+                "connection closed",
+                "connection reset",
+                "broken pipe",
+                "terminating connection",
+                "shutting down",
+                "starting up",
+                "server has gone away",
+                "lost connection",
+                "connection refused",
+            ]
+            .iter()
+            .any(|needle| m.contains(needle))
+        }
+        _ => false,
+    }
+}
+
+/// The node refused a write because it is read-only (a demoted primary, a replica): the
+/// write was not applied.
+pub(crate) fn is_read_only_refusal(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _) => true,
+        DieselError::DatabaseError(_, info) => {
+            let m = info.message().to_ascii_lowercase();
+            m.contains("read-only") || m.contains("read_only") || m.contains("read only")
+        }
+        _ => false,
+    }
+}
+
+/// A server error on `shard`: unique and foreign-key violations become
+/// [`Error::DuplicateKey`] and [`Error::ForeignKeyViolation`] when the table is known;
+/// everything else is [`Error::ShardQuery`], naming the shard.
+pub(crate) fn statement_error(shard: &str, table: Option<&'static str>, e: DieselError) -> Error {
+    match (table, e) {
+        (
+            Some(table),
+            e @ DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            ),
+        ) => crate::key::map_write_error(table, None, e),
+        (table, source) => Error::ShardQuery {
+            shard: shard.to_owned(),
+            table,
+            source,
+        },
+    }
+}

@@ -1,0 +1,438 @@
+//! [`Scatter`]: the builder of a cross-shard query and its runners (`load`, `aggregate`,
+//! `count`, `exists`, `group_by`, `stream`). The module docs of [`crate::scatter`] say what
+//! each merge guarantees.
+
+use super::{
+    Aggregate, AvgRounding, FailFast, FailurePolicy, GroupedScatter, NullOrdering, OrderSpec,
+    OrderedScatter, Partial, ScatterStream, ShardFailure, agg, merge,
+};
+use crate::cluster::ShardConnection;
+use crate::shard::operation::{GetResult, Load, Operation};
+use crate::shard::{Fresh, Plan};
+use crate::shard::{ShardId, Sharded};
+use crate::{Error, Result};
+use diesel::Expression;
+use diesel::dsl::{Limit, Select};
+use diesel::query_dsl::methods::{LimitDsl, SelectDsl};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// No ordering yet: rows come back shard after shard.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unordered;
+
+/// An ordering, and the keyset to continue after.
+#[derive(Clone)]
+pub struct Ordered<O: OrderSpec> {
+    spec: O,
+    after: Option<O::Values>,
+}
+
+/// No selection yet (`.select(..)` gives one).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSelection;
+
+/// A query to run on every shard (or some), built from a Diesel statement: choose the
+/// selection, ordering, limit and offset, then `load`, `aggregate`, `count`, `exists`,
+/// `group_by(..)` or `stream`.
+#[must_use = "a scatter query runs only when one of its runners is awaited"]
+pub struct Scatter<'a, C: ShardConnection, Q, S = NoSelection, O = Unordered, P = FailFast> {
+    sharded: &'a Sharded<C>,
+    query: Q,
+    selection: S,
+    ordering: O,
+    limit: Option<i64>,
+    offset: i64,
+    shards: Option<Vec<ShardId>>,
+    timeout: Option<Duration>,
+    policy: P,
+}
+
+impl<C: ShardConnection> Sharded<C> {
+    /// A scatter query over `query` (the `FROM`/`WHERE` part; choose the columns with
+    /// `.select(..)`). See the [`crate::scatter`] module.
+    pub fn scatter<Q>(&self, query: Q) -> Scatter<'_, C, Q> {
+        Scatter {
+            sharded: self,
+            query,
+            selection: NoSelection,
+            ordering: Unordered,
+            limit: None,
+            offset: 0,
+            shards: None,
+            timeout: None,
+            policy: FailFast,
+        }
+    }
+}
+
+impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
+    /// The columns (or `Record::as_select()`) each row has.
+    pub fn select<S2>(self, selection: S2) -> Scatter<'a, C, Q, S2, O, P> {
+        Scatter {
+            sharded: self.sharded,
+            query: self.query,
+            selection,
+            ordering: self.ordering,
+            limit: self.limit,
+            offset: self.offset,
+            shards: self.shards,
+            timeout: self.timeout,
+            policy: self.policy,
+        }
+    }
+
+    /// The ordering: one term or a tuple, e.g. `(desc(a), asc(b))`. End it with a unique
+    /// key to make the order total.
+    pub fn order_by<O2: OrderSpec>(self, ordering: O2) -> Scatter<'a, C, Q, S, Ordered<O2>, P> {
+        Scatter {
+            sharded: self.sharded,
+            query: self.query,
+            selection: self.selection,
+            ordering: Ordered {
+                spec: ordering,
+                after: None,
+            },
+            limit: self.limit,
+            offset: self.offset,
+            shards: self.shards,
+            timeout: self.timeout,
+            policy: self.policy,
+        }
+    }
+
+    /// At most `n` rows, after the offset (pushed down as `LIMIT offset + n`).
+    pub fn limit(mut self, n: i64) -> Self {
+        self.limit = Some(n.max(0));
+        self
+    }
+
+    /// Skips `n` rows of the merged result.
+    pub fn offset(mut self, n: i64) -> Self {
+        self.offset = n.max(0);
+        self
+    }
+
+    /// Asks only these shards (for example those that `ShardStrategy::shards_for_range`
+    /// names); the default is every shard.
+    pub fn only_shards(mut self, shards: impl IntoIterator<Item = ShardId>) -> Self {
+        self.shards = Some(shards.into_iter().collect());
+        self
+    }
+
+    /// A shard that does not answer within `after` fails with [`Error::ShardTimeout`].
+    pub fn timeout(mut self, after: Duration) -> Self {
+        self.timeout = Some(after);
+        self
+    }
+
+    /// Tolerates failed shards: runners return a [`PartialResult`](super::PartialResult) listing them instead of
+    /// failing.
+    pub fn partial(self) -> Scatter<'a, C, Q, S, O, Partial> {
+        Scatter {
+            sharded: self.sharded,
+            query: self.query,
+            selection: self.selection,
+            ordering: self.ordering,
+            limit: self.limit,
+            offset: self.offset,
+            shards: self.shards,
+            timeout: self.timeout,
+            policy: Partial,
+        }
+    }
+
+    fn targets(&self) -> Vec<(ShardId, Arc<str>)> {
+        let routing = self.sharded.routing();
+        match &self.shards {
+            Some(shards) => shards
+                .iter()
+                .map(|s| (*s, routing.name(*s).clone()))
+                .collect(),
+            None => routing
+                .all()
+                .map(|s| (s, routing.name(s).clone()))
+                .collect(),
+        }
+    }
+
+    /// Runs `run` on every target shard (with the timeout), under the failure policy.
+    async fn fan_out<T, F, Fut>(&self, run: F) -> Result<(Vec<T>, Vec<ShardFailure>)>
+    where
+        P: FailurePolicy,
+        T: Send,
+        F: Fn(ShardId) -> Fut,
+        Fut: Future<Output = Result<T>> + Send,
+    {
+        let timeout = self.timeout;
+        let runs = self
+            .targets()
+            .into_iter()
+            .map(|(shard, name)| {
+                let fut = run(shard);
+                let shard_name = name.clone();
+                let guarded = async move {
+                    match timeout {
+                        Some(after) => tokio::time::timeout(after, fut).await.map_err(|_| {
+                            Error::ShardTimeout {
+                                shard: shard_name.to_string(),
+                                after,
+                            }
+                        })?,
+                        None => fut.await,
+                    }
+                };
+                (shard, name, guarded)
+            })
+            .collect();
+        P::run_all(runs).await
+    }
+
+    /// The values of `aggregates` over every row of every shard, merged exactly (see
+    /// [`agg`]). Awaitable directly as `.aggregate(..).await`.
+    pub async fn aggregate<A>(self, aggregates: A) -> Result<P::Output<A::Output>>
+    where
+        P: FailurePolicy,
+        C::Backend: NullOrdering + AvgRounding,
+        A: Aggregate,
+        A::Exprs: Expression,
+        Q: SelectDsl<A::Exprs> + Clone + Sync,
+        Select<Q, A::Exprs>: Send,
+        GetResult<A::Partial>: Operation<C, Select<Q, A::Exprs>, Output = A::Partial>,
+    {
+        let (partials, failed) = self
+            .fan_out(|shard| {
+                let query = || self.query.clone().select(aggregates.exprs());
+                self.sharded
+                    .run_on(shard, Plan::read(None), GetResult::new(), Fresh(query))
+            })
+            .await?;
+        Ok(P::finish(A::merge::<C::Backend>(partials)?, failed))
+    }
+
+    /// `COUNT(*)` over every shard.
+    pub async fn count(self) -> Result<P::Output<i64>>
+    where
+        P: FailurePolicy,
+        C::Backend: NullOrdering + AvgRounding,
+        Q: SelectDsl<diesel::dsl::CountStar> + Clone + Sync,
+        Select<Q, diesel::dsl::CountStar>: Send,
+        GetResult<i64>: Operation<C, Select<Q, diesel::dsl::CountStar>, Output = i64>,
+    {
+        self.aggregate(agg::count_star()).await
+    }
+
+    /// Whether any shard has a row: asks every shard at once and answers as soon as one
+    /// says yes (the other statements are dropped).
+    pub async fn exists(self) -> Result<bool>
+    where
+        Q: Clone,
+        diesel::dsl::exists<Q>: Expression,
+        diesel::dsl::select<diesel::dsl::exists<Q>>: diesel::query_builder::AsQuery + Send,
+        GetResult<bool>: Operation<C, diesel::dsl::select<diesel::dsl::exists<Q>>, Output = bool>,
+    {
+        let timeout = self.timeout;
+        let mut runs: FuturesUnordered<_> = self
+            .targets()
+            .into_iter()
+            .map(|(shard, name)| {
+                let query = || diesel::select(diesel::dsl::exists(self.query.clone()));
+                let fut =
+                    self.sharded
+                        .run_on(shard, Plan::read(None), GetResult::new(), Fresh(query));
+                async move {
+                    match timeout {
+                        Some(after) => tokio::time::timeout(after, fut).await.map_err(|_| {
+                            Error::ShardTimeout {
+                                shard: name.to_string(),
+                                after,
+                            }
+                        })?,
+                        None => fut.await,
+                    }
+                }
+            })
+            .collect();
+        while let Some(found) = runs.next().await {
+            if found? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Groups by `group` (an expression or tuple of them) on every shard, then merges the
+    /// groups (see [`GroupedScatter`]).
+    pub fn group_by<G>(self, group: G) -> GroupedScatter<'a, C, Q, G, P> {
+        let targets = self.targets();
+        GroupedScatter::new(
+            self.sharded,
+            self.query,
+            group,
+            targets,
+            self.timeout,
+            self.limit,
+            self.offset,
+        )
+    }
+}
+
+impl<'a, C: ShardConnection, Q, S, P> Scatter<'a, C, Q, S, Unordered, P> {
+    /// Every row of every shard (each shard's rows together, in topology order), with the
+    /// offset and limit applied to the whole. Order the query for a meaningful page.
+    pub async fn load<U>(self) -> Result<P::Output<Vec<U>>>
+    where
+        P: FailurePolicy,
+        U: Send,
+        S: Expression + Clone + Sync,
+        Q: SelectDsl<S> + Clone + Sync,
+        Select<Q, S>: LimitDsl,
+        Limit<Select<Q, S>>: Send,
+        Load<U>: Operation<C, Limit<Select<Q, S>>, Output = Vec<U>>,
+    {
+        let per_shard = self
+            .limit
+            .map(|l| l.saturating_add(self.offset))
+            .unwrap_or(i64::MAX);
+        let (rows, failed) = self
+            .fan_out(|shard| {
+                let query = || {
+                    self.query
+                        .clone()
+                        .select(self.selection.clone())
+                        .limit(per_shard)
+                };
+                self.sharded
+                    .run_on(shard, Plan::read(None), Load::new(), Fresh(query))
+            })
+            .await?;
+        let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
+        let limit = self
+            .limit
+            .map(|l| usize::try_from(l).unwrap_or(usize::MAX))
+            .unwrap_or(usize::MAX);
+        let merged = rows
+            .into_iter()
+            .flatten()
+            .skip(offset)
+            .take(limit)
+            .collect();
+        Ok(P::finish(merged, failed))
+    }
+}
+
+impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered<O>, P> {
+    /// Continues after the row whose sort values are `values` (keyset pagination): each
+    /// shard returns only later rows, so a deep page costs what the first costs. The
+    /// values must not be `NULL` ([`Error::NullSortKey`] otherwise).
+    pub fn after(mut self, values: O::Values) -> Self {
+        self.ordering.after = Some(values);
+        self
+    }
+
+    /// The rows in order, merged from every shard by a k-way merge, with the offset and
+    /// limit applied to the merged rows, together with each row's sort values (to continue
+    /// with [`Scatter::after`]).
+    pub async fn load_with_keys<U>(self) -> Result<P::Output<Vec<(O::Values, U)>>>
+    where
+        P: FailurePolicy,
+        U: Send + 'static,
+        C::Backend: NullOrdering,
+        S: Sync,
+        Q: OrderedScatter<C, S, O, U>,
+    {
+        self.load_merged(|values, row| (values, row)).await
+    }
+
+    /// Every shard's page, merged; each merged row made by `keep` from its sort values and
+    /// the row.
+    async fn load_merged<U, T: Send>(
+        self,
+        keep: impl FnMut(O::Values, U) -> T,
+    ) -> Result<P::Output<Vec<T>>>
+    where
+        P: FailurePolicy,
+        U: Send + 'static,
+        C::Backend: NullOrdering,
+        S: Sync,
+        Q: OrderedScatter<C, S, O, U>,
+    {
+        if let Some(after) = &self.ordering.after {
+            if O::has_null(after) {
+                return Err(Error::NullSortKey);
+            }
+        }
+        let per_shard = self
+            .limit
+            .map(|l| l.saturating_add(self.offset))
+            .unwrap_or(i64::MAX);
+        let spec = &self.ordering.spec;
+        let after = &self.ordering.after;
+        let layout = <Q as OrderedScatter<C, S, O, U>>::layout(spec, &self.selection);
+        let (rows, failed) = self
+            .fan_out(|shard| {
+                let query = || {
+                    <Q as OrderedScatter<C, S, O, U>>::shard_page(
+                        &self.query,
+                        spec,
+                        after.clone(),
+                        &self.selection,
+                        layout,
+                        per_shard,
+                    )
+                };
+                self.sharded.run_on(
+                    shard,
+                    Plan::read(None),
+                    <Q as OrderedScatter<C, S, O, U>>::load_sorted(layout),
+                    Fresh(query),
+                )
+            })
+            .await?;
+        let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
+        let limit = self.limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
+        let merged = merge::merge_sorted::<O, _, _>(
+            rows,
+            <C::Backend as NullOrdering>::NULLS_LARGEST,
+            offset,
+            limit,
+            keep,
+        );
+        Ok(P::finish(merged, failed))
+    }
+
+    /// The rows in order, merged from every shard, with the offset and limit applied to the
+    /// merged rows: the rows one database would return for the same query.
+    pub async fn load<U>(self) -> Result<P::Output<Vec<U>>>
+    where
+        P: FailurePolicy,
+        U: Send + 'static,
+        C::Backend: NullOrdering,
+        S: Sync,
+        Q: OrderedScatter<C, S, O, U>,
+    {
+        self.load_merged(|_, row| row).await
+    }
+
+    /// The rows in order as a stream, fetched from each shard in keyset batches of
+    /// `batch` rows: at most one batch per shard is in memory. Needs a total ordering with
+    /// non-null values (end it with a unique key).
+    pub fn stream<U>(self, batch: usize) -> ScatterStream<'a, C, Q, S, O, U>
+    where
+        S: Clone,
+    {
+        let targets = self.targets();
+        ScatterStream::new(
+            self.sharded,
+            self.query,
+            self.selection,
+            self.ordering.spec,
+            self.ordering.after,
+            targets,
+            batch,
+            self.timeout,
+        )
+    }
+}
