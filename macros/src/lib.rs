@@ -4,6 +4,7 @@
 use proc_macro::TokenStream;
 
 mod derive_keyed;
+mod diesel_syntax;
 mod extend_table;
 mod foreign_key;
 mod table;

@@ -1,7 +1,7 @@
 //! `grant::table!`: diesel's `table!` syntax, forwarded to diesel unchanged, plus an attribute
 //! that lets `extend_table` add the key items inside the module diesel generates.
 
-use diesel_table_macro_syntax::TableDecl;
+use crate::diesel_syntax::{TableShape, parse_table};
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::quote;
 use syn::Ident;
@@ -37,22 +37,22 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let diesel_attrs: TokenStream = diesel_attrs.into_iter().collect();
 
     let for_diesel = quote! { #uses #diesel_attrs #rest };
-    let decl: TableDecl = syn::parse2(for_diesel.clone()).map_err(|e| {
+    let decl: TableShape = parse_table(for_diesel.clone()).map_err(|e| {
         syn::Error::new(
             e.span(),
             format!("invalid `grant::table!` syntax (it takes diesel's `table!` syntax): {e}"),
         )
     })?;
 
-    let column_names: Vec<&Ident> = decl.column_defs.iter().map(|c| &c.column_name).collect();
-    let key: Vec<Ident> = match &decl.primary_keys {
-        Some(pk) => pk.keys.iter().cloned().collect(),
-        None => vec![Ident::new("id", decl.table_name.span())],
+    let column_names: Vec<&Ident> = decl.columns.iter().map(|c| &c.name).collect();
+    let key: Vec<Ident> = match &decl.primary_key {
+        Some(pk) => pk.clone(),
+        None => vec![Ident::new("id", decl.name.span())],
     };
     if key.is_empty() {
         return Err(syn::Error::new(
-            decl.table_name.span(),
-            format!("table `{}` declares an empty primary key", decl.table_name),
+            decl.name.span(),
+            format!("table `{}` declares an empty primary key", decl.name),
         ));
     }
     for k in &key {
@@ -63,25 +63,19 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     }
     let mut key_types = Vec::new();
     for k in &key {
-        let Some(column) = decl.column_defs.iter().find(|c| &c.column_name == k) else {
+        let Some(column) = decl.columns.iter().find(|c| &c.name == k) else {
             continue;
         };
-        let tpe = &column.tpe;
-        let type_text = compact_type(&quote!(#tpe).to_string());
-        if column
-            .tpe
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "Nullable")
-        {
+        let tpe = &column.sql_type;
+        let type_text = compact_type(&tpe.to_string());
+        if column.nullable {
             return Err(syn::Error::new_spanned(
                 tpe,
                 format!(
                     "column `{k}` of table `{}` is `{type_text}`, but it is part of the key: a key \
                      part is never NULL, so declare the column NOT NULL (drop `Nullable`) or leave \
                      it out of the primary key",
-                    decl.table_name
+                    decl.name
                 ),
             ));
         }
@@ -100,7 +94,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                 format!(
                     "shard key column `{s}` is not part of the key of table `{}` ({}): grant routes \
                      a key to its shard, so the shard key must be made of key columns",
-                    decl.table_name,
+                    decl.name,
                     key.iter()
                         .map(ToString::to_string)
                         .collect::<Vec<_>>()
@@ -112,31 +106,21 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let key_sql_names: Vec<String> = key
         .iter()
         .map(|k| {
-            decl.column_defs
+            decl.columns
                 .iter()
-                .find(|c| &c.column_name == k)
+                .find(|c| &c.name == k)
                 .map(|c| c.sql_name.clone())
                 .unwrap_or_else(|| k.to_string())
         })
         .collect();
-    let sql_name = match &decl.schema {
-        Some(schema) => format!("{schema}.{}", decl.sql_name),
-        None => decl.sql_name.clone(),
-    };
-    let table_name = &decl.table_name;
+    let sql_name = &decl.sql_name;
+    let table_name = &decl.name;
     let shard_key = &options.shard_key;
-    let all_names: Vec<String> = decl
-        .column_defs
-        .iter()
-        .map(|c| c.sql_name.clone())
-        .collect();
+    let all_names: Vec<String> = decl.columns.iter().map(|c| c.sql_name.clone()).collect();
     let all_types: Vec<String> = decl
-        .column_defs
+        .columns
         .iter()
-        .map(|c| {
-            let tpe = &c.tpe;
-            compact_type(&quote!(#tpe).to_string())
-        })
+        .map(|c| compact_type(&c.sql_type.to_string()))
         .collect();
     let attr = quote! {
         #[::grant::__private::extend_table(

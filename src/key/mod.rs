@@ -27,8 +27,10 @@ pub mod codec;
 mod column;
 mod db_error;
 mod insert_many;
+mod insert_one;
 mod keyed;
 mod keys_in;
+pub mod methods;
 mod part;
 mod part_value;
 mod query_dsl;
@@ -42,15 +44,13 @@ pub use codec::{KeyParseError, KeyReader, KeyWriter, fmt_key, parse_key};
 pub use column::{KeyColumn, KeySql};
 pub use db_error::{map_read_error, map_write_error};
 pub use insert_many::InsertMany;
+pub use insert_one::InsertOne;
 pub use keyed::{KeyOf, Keyed};
 pub use keys_in::{BindLimit, KeysIn, MAX_KEYS_PER_STATEMENT, keys_per_statement};
+pub(crate) use methods::{InsertRecord, InsertRecords};
 pub use part::KeyPart;
 pub use part_value::PartValue;
-pub use query_dsl::{
-    ByKeyOf, DeleteByKey, ExistsByKey, FindByKey, KeyQueryDsl, UpdateByKeyStatement,
-};
-pub use run_async::{
-    FindManySelect, FindSelect, InsertRecord, InsertRecords, KeyFilterOf, KeyedAsync, UpdateByKey,
-};
+pub use query_dsl::{DeleteKey, FindKey, KeyExists, KeyQueryDsl, UpdateKey};
+pub use run_async::KeyedAsync;
 pub use table::{CompositeKey, IntoKey, KeyBinds, KeyFrom, KeyedTable};
 pub use value::RecordColumn;

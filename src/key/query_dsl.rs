@@ -11,17 +11,17 @@ use diesel::query_builder::{AsQuery, IntoUpdateTarget};
 use diesel::query_dsl::methods::FilterDsl;
 
 /// A statement routed by the shard key of table `T`'s key.
-pub type ByKeyOf<T> = ByKey<<T as ShardKeyed>::ShardKey>;
-/// What [`KeyQueryDsl::find_key`] returns.
-pub type FindByKey<T> = Routed<Filter<T, <T as KeyedTable>::KeyFilter>, ByKeyOf<T>>;
+type ByKeyOf<T> = ByKey<<T as ShardKeyed>::ShardKey>;
+/// The table filtered to one key.
+type KeyFiltered<T> = Filter<T, <T as KeyedTable>::KeyFilter>;
+/// What [`KeyQueryDsl::find_key`] returns (as diesel's `dsl::Find`).
+pub type FindKey<T> = Routed<KeyFiltered<T>, ByKeyOf<T>>;
 /// What [`KeyQueryDsl::key_exists`] returns.
-pub type ExistsByKey<T> =
-    Routed<select<exists<Filter<T, <T as KeyedTable>::KeyFilter>>>, ByKeyOf<T>>;
+pub type KeyExists<T> = Routed<select<exists<KeyFiltered<T>>>, ByKeyOf<T>>;
 /// What [`KeyQueryDsl::update_key`] returns.
-pub type UpdateByKeyStatement<T> =
-    Routed<update<Filter<T, <T as KeyedTable>::KeyFilter>>, ByKeyOf<T>>;
+pub type UpdateKey<T> = Routed<update<KeyFiltered<T>>, ByKeyOf<T>>;
 /// What [`KeyQueryDsl::delete_key`] returns.
-pub type DeleteByKey<T> = Routed<delete<Filter<T, <T as KeyedTable>::KeyFilter>>, ByKeyOf<T>>;
+pub type DeleteKey<T> = Routed<delete<KeyFiltered<T>>, ByKeyOf<T>>;
 
 /// `find_key`, `find_keys`, `key_exists`, `update_key` and `delete_key` on a table.
 ///
@@ -47,7 +47,7 @@ pub type DeleteByKey<T> = Routed<delete<Filter<T, <T as KeyedTable>::KeyFilter>>
 /// ```
 pub trait KeyQueryDsl: ShardKeyed {
     /// `SELECT .. WHERE <key columns> = <key>`.
-    fn find_key<K>(self, key: K) -> FindByKey<Self>
+    fn find_key<K>(self, key: K) -> FindKey<Self>
     where
         Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
@@ -70,7 +70,7 @@ pub trait KeyQueryDsl: ShardKeyed {
     }
 
     /// `SELECT EXISTS (SELECT .. WHERE <key columns> = <key>)`.
-    fn key_exists<K>(self, key: K) -> ExistsByKey<Self>
+    fn key_exists<K>(self, key: K) -> KeyExists<Self>
     where
         Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
@@ -82,7 +82,7 @@ pub trait KeyQueryDsl: ShardKeyed {
     }
 
     /// `UPDATE .. WHERE <key columns> = <key>`; continue with `.set(..)`.
-    fn update_key<K>(self, key: K) -> UpdateByKeyStatement<Self>
+    fn update_key<K>(self, key: K) -> UpdateKey<Self>
     where
         Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,
@@ -92,7 +92,7 @@ pub trait KeyQueryDsl: ShardKeyed {
     }
 
     /// `DELETE .. WHERE <key columns> = <key>`.
-    fn delete_key<K>(self, key: K) -> DeleteByKey<Self>
+    fn delete_key<K>(self, key: K) -> DeleteKey<Self>
     where
         Self: KeyFrom<K>,
         Self: FilterDsl<Self::KeyFilter>,

@@ -1,20 +1,19 @@
 //! Key operations on a plain (blocking) diesel connection, with typed errors. The same
-//! operations as [`crate::KeyedAsync`], for code that is not async.
+//! operations as [`crate::KeyedAsync`], for code that is not async; the statements come from
+//! [`super::methods`].
 
-use super::run_async::{
-    FindManySelect, FindSelect, InsertRecord, InsertRecords, KeyFilterOf, UpdateByKey,
+use super::methods::{
+    DeleteByKey, DeleteStatement, ExistsByKey, ExistsStatement, FindByKey, FindManyByKeys,
+    FindManyStatement, FindStatement, InsertRecord, InsertRecords, UpdateByKey, UpdateStatement,
+    full_key, in_key_order, require_row, require_updated, unique_keys,
 };
-use super::run_async::{in_key_order, unique_keys};
-use super::{BindLimit, KeyFrom, Keyed, KeyedTable, KeysIn, keys_per_statement};
+use super::{KeyFrom, Keyed, KeyedTable};
 use super::{map_read_error, map_write_error};
-use crate::{Error, Result};
-use diesel::associations::HasTable;
+use crate::Result;
 use diesel::connection::Connection;
-use diesel::dsl::{AsSelect, Filter, delete, exists, select};
-use diesel::query_builder::{AsChangeset, IntoUpdateTarget};
 use diesel::query_dsl::LoadQuery;
-use diesel::query_dsl::methods::{ExecuteDsl, FilterDsl, SelectDsl};
-use diesel::{Insertable, OptionalExtension, RunQueryDsl, SelectableHelper};
+use diesel::query_dsl::methods::ExecuteDsl;
+use diesel::{Insertable, OptionalExtension, RunQueryDsl};
 
 /// Find, check, update, delete and insert records by their full key on a blocking diesel
 /// connection. Same contract as [`crate::KeyedAsync`]; import one of the two.
@@ -41,44 +40,30 @@ pub trait KeyedSync: Keyed + Sized + 'static {
     where
         C: Connection,
         Self::Table: KeyFrom<K>,
-        Self: diesel::Selectable<C::Backend>,
-        <Self as diesel::Selectable<C::Backend>>::SelectExpression: diesel::query_builder::QueryId,
-        Self::Table: FilterDsl<KeyFilterOf<Self>>,
-        Filter<Self::Table, KeyFilterOf<Self>>: SelectDsl<AsSelect<Self, C::Backend>>,
-        FindSelect<Self, C::Backend>: LoadQuery<'static, C, Self>,
+        Self: FindByKey<C::Backend>,
+        FindStatement<Self, C::Backend>: LoadQuery<'static, C, Self>,
     {
-        Self::Table::default()
-            .filter(Self::Table::key_filter(Self::Table::key_from(key)))
-            .select(Self::as_select())
+        Self::find_statement(Self::Table::key_from(key))
             .get_result(conn)
             .optional()
             .map_err(|e| map_read_error(<Self::Table as KeyedTable>::NAME, e))
     }
 
-    /// The record with this key, or [`Error::NotFound`] naming the table and the key.
+    /// The record with this key, or [`Error::NotFound`](crate::Error::NotFound) naming the
+    /// table and the key.
     fn find_or_error<C, K>(conn: &mut C, key: K) -> Result<Self>
     where
         C: Connection,
         Self::Table: KeyFrom<K>,
-        Self: diesel::Selectable<C::Backend>,
-        <Self as diesel::Selectable<C::Backend>>::SelectExpression: diesel::query_builder::QueryId,
-        Self::Table: FilterDsl<KeyFilterOf<Self>>,
-        Filter<Self::Table, KeyFilterOf<Self>>: SelectDsl<AsSelect<Self, C::Backend>>,
-        FindSelect<Self, C::Backend>: LoadQuery<'static, C, Self>,
+        Self: FindByKey<C::Backend>,
+        FindStatement<Self, C::Backend>: LoadQuery<'static, C, Self>,
     {
-        let key = <Self::Table as KeyFrom<K>>::key_from(key);
-        let printed = key.to_string();
-        let table = <Self::Table as KeyedTable>::NAME;
-        Self::Table::default()
-            .filter(<Self::Table as KeyedTable>::key_filter(key))
-            .select(Self::as_select())
+        let (key, printed) = full_key::<Self::Table, K>(key);
+        let found = Self::find_statement(key)
             .get_result(conn)
             .optional()
-            .map_err(|e| map_read_error(table, e))?
-            .ok_or(Error::NotFound {
-                table,
-                key: printed,
-            })
+            .map_err(|e| map_read_error(<Self::Table as KeyedTable>::NAME, e))?;
+        require_row(found, printed)
     }
 
     /// Whether a row has this key.
@@ -86,37 +71,26 @@ pub trait KeyedSync: Keyed + Sized + 'static {
     where
         C: Connection,
         Self::Table: KeyFrom<K>,
-        Self::Table: FilterDsl<KeyFilterOf<Self>>,
-        exists<Filter<Self::Table, KeyFilterOf<Self>>>: diesel::Expression,
-        select<exists<Filter<Self::Table, KeyFilterOf<Self>>>>: diesel::query_builder::AsQuery,
-        select<exists<Filter<Self::Table, KeyFilterOf<Self>>>>: LoadQuery<'static, C, bool>,
+        Self: ExistsByKey,
+        ExistsStatement<Self>: LoadQuery<'static, C, bool>,
     {
-        diesel::select(exists(
-            Self::Table::default().filter(Self::Table::key_filter(Self::Table::key_from(key))),
-        ))
-        .get_result(conn)
-        .map_err(|e| map_read_error(<Self::Table as KeyedTable>::NAME, e))
+        Self::exists_statement(Self::Table::key_from(key))
+            .get_result(conn)
+            .map_err(|e| map_read_error(<Self::Table as KeyedTable>::NAME, e))
     }
 
     /// The records with these keys, in the order of `keys` (see [`crate::KeyedAsync::find_many`]).
-    fn find_many<C, I>(conn: &mut C, keys: I) -> Result<Vec<Self>>
+    fn find_many<C, K>(conn: &mut C, keys: impl IntoIterator<Item = K>) -> Result<Vec<Self>>
     where
         C: Connection,
-        C::Backend: BindLimit,
-        I: IntoIterator,
-        Self::Table: KeyFrom<I::Item>,
-        Self: diesel::Selectable<C::Backend>,
-        <Self as diesel::Selectable<C::Backend>>::SelectExpression: diesel::query_builder::QueryId,
-        Self::Table: FilterDsl<KeysIn<Self::Table>>,
-        Filter<Self::Table, KeysIn<Self::Table>>: SelectDsl<AsSelect<Self, C::Backend>>,
-        FindManySelect<Self, C::Backend>: LoadQuery<'static, C, Self>,
+        Self::Table: KeyFrom<K>,
+        Self: FindManyByKeys<C::Backend>,
+        FindManyStatement<Self, C::Backend>: LoadQuery<'static, C, Self>,
     {
         let keys = unique_keys::<Self::Table, _>(keys);
         let mut rows = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(keys_per_statement::<Self::Table, C::Backend>()) {
-            let found: Vec<Self> = Self::Table::default()
-                .filter(KeysIn::new(chunk.to_vec()))
-                .select(Self::as_select())
+        for chunk in keys.chunks(Self::keys_per_statement()) {
+            let found: Vec<Self> = Self::find_many_statement(chunk.to_vec())
                 .load(conn)
                 .map_err(|e| map_read_error(<Self::Table as KeyedTable>::NAME, e))?;
             rows.extend(found);
@@ -124,32 +98,23 @@ pub trait KeyedSync: Keyed + Sized + 'static {
         Ok(in_key_order(&keys, rows))
     }
 
-    /// Applies `changes` to the row with this key; [`Error::NotFound`] when no row has it.
+    /// Applies `changes` to the row with this key; [`Error::NotFound`](crate::Error::NotFound)
+    /// when no row has it.
     fn update<C, K, Ch>(conn: &mut C, key: K, changes: Ch) -> Result<()>
     where
         C: Connection,
         Self::Table: KeyFrom<K>,
-        Ch: AsChangeset<Target = Self::Table>,
-        Self::Table: FilterDsl<KeyFilterOf<Self>>,
-        Filter<Self::Table, KeyFilterOf<Self>>: IntoUpdateTarget + HasTable<Table = Self::Table>,
-        UpdateByKey<Self, Ch>: ExecuteDsl<C>,
-        diesel::query_builder::UpdateStatement<
-            Self::Table,
-            <Filter<Self::Table, KeyFilterOf<Self>> as IntoUpdateTarget>::WhereClause,
-            Ch::Changeset,
-        >: diesel::query_builder::AsQuery,
+        Self: UpdateByKey<Ch>,
+        UpdateStatement<Self, Ch>: ExecuteDsl<C>,
     {
-        let key = <Self::Table as KeyFrom<K>>::key_from(key);
-        let printed = key.to_string();
-        let table = <Self::Table as KeyedTable>::NAME;
-        let filtered = Self::Table::default().filter(<Self::Table as KeyedTable>::key_filter(key));
-        match diesel::update(filtered).set(changes).execute(conn) {
-            Ok(0) => Err(Error::NotFound {
-                table,
-                key: printed,
-            }),
-            Ok(_) => Ok(()),
-            Err(e) => Err(map_write_error(table, Some(printed), e)),
+        let (key, printed) = full_key::<Self::Table, K>(key);
+        match ExecuteDsl::execute(Self::update_statement(key, changes), conn) {
+            Ok(n) => require_updated::<Self>(n, printed),
+            Err(e) => Err(map_write_error(
+                <Self::Table as KeyedTable>::NAME,
+                Some(printed),
+                e,
+            )),
         }
     }
 
@@ -158,19 +123,16 @@ pub trait KeyedSync: Keyed + Sized + 'static {
     where
         C: Connection,
         Self::Table: KeyFrom<K>,
-        Self::Table: FilterDsl<KeyFilterOf<Self>>,
-        Filter<Self::Table, KeyFilterOf<Self>>: IntoUpdateTarget,
-        delete<Filter<Self::Table, KeyFilterOf<Self>>>: ExecuteDsl<C>,
+        Self: DeleteByKey,
+        DeleteStatement<Self>: ExecuteDsl<C>,
     {
-        diesel::delete(
-            Self::Table::default().filter(Self::Table::key_filter(Self::Table::key_from(key))),
-        )
-        .execute(conn)
-        .map(|n| n > 0)
-        .map_err(|e| map_write_error(<Self::Table as KeyedTable>::NAME, None, e))
+        ExecuteDsl::execute(Self::delete_statement(Self::Table::key_from(key)), conn)
+            .map(|n| n > 0)
+            .map_err(|e| map_write_error(<Self::Table as KeyedTable>::NAME, None, e))
     }
 
-    /// Inserts this record; a row with the same key gives [`Error::DuplicateKey`].
+    /// Inserts this record; a row with the same key gives
+    /// [`Error::DuplicateKey`](crate::Error::DuplicateKey).
     fn insert<'a, C>(&'a self, conn: &mut C) -> Result<()>
     where
         C: Connection,

@@ -1,29 +1,23 @@
 //! Key operations on records through [`Sharded`]: each routed to the shard of its key;
-//! batches split by shard and run on the shards in parallel.
+//! batches split by shard and run on the shards in parallel. The statements come from
+//! [`crate::key::methods`]; this file only routes and runs them.
 
-use super::Plan;
 use super::attempts::{Fresh, Once};
 use super::operation::{Execute, GetResult, Load, Operation};
-use super::{PerShard, RouteKey, ShardId, ShardKeyed, ShardResult, Sharded};
+use super::{PerShard, Plan, RouteKey, ShardId, ShardKeyed, ShardResult, Sharded};
 use crate::cluster::ShardConnection;
-use crate::key::{
-    BindLimit, InsertMany, InsertRecord, KeyFilterOf, KeyFrom, KeyOf, Keyed, KeyedTable, KeysIn,
-    keys_per_statement,
+use crate::key::methods::{
+    DeleteByKey, DeleteStatement, ExistsByKey, ExistsStatement, FindByKey, FindManyByKeys,
+    FindManyStatement, FindStatement, RenderSql, UpdateByKey, UpdateStatement, full_key,
+    in_key_order, require_row, require_updated, unique_keys,
 };
+use crate::key::{InsertMany, InsertOne, KeyFrom, KeyOf, Keyed, KeyedTable};
 use crate::{Error, OptionalExt, Result};
-use diesel::associations::HasTable;
-use diesel::dsl::{AsSelect, Filter, Select, delete, exists, select};
-use diesel::query_builder::{AsChangeset, IntoUpdateTarget, QueryFragment};
-use diesel::query_dsl::methods::{FilterDsl, SelectDsl};
-use diesel::{Insertable, QueryResult, SelectableHelper};
-use diesel_async::methods::ExecuteDsl;
+use diesel::QueryResult;
 use futures_util::future::try_join_all;
 use std::collections::HashMap;
 use std::future::Future;
 
-type FindQuery<R, DB> = Select<Filter<<R as Keyed>::Table, KeyFilterOf<R>>, AsSelect<R, DB>>;
-type FindManyQuery<R, DB> =
-    Select<Filter<<R as Keyed>::Table, KeysIn<<R as Keyed>::Table>>, AsSelect<R, DB>>;
 type Backend<C> = <C as diesel_async::AsyncConnectionCore>::Backend;
 
 impl<C: ShardConnection> Sharded<C> {
@@ -47,19 +41,20 @@ impl<C: ShardConnection> Sharded<C> {
     /// ```
     pub async fn find<R, K>(&self, key: K) -> Result<Option<R>>
     where
-        R: Keyed + diesel::Selectable<Backend<C>> + Send + 'static,
-        R::Table: KeyFrom<K> + FilterDsl<KeyFilterOf<R>>,
-        Filter<R::Table, KeyFilterOf<R>>: SelectDsl<AsSelect<R, Backend<C>>>,
-        <R as diesel::Selectable<Backend<C>>>::SelectExpression: diesel::query_builder::QueryId,
-        GetResult<R>: Operation<C, FindQuery<R, Backend<C>>, Output = R>,
+        R: FindByKey<Backend<C>> + Send + 'static,
+        R::Table: KeyFrom<K>,
+        GetResult<R>: Operation<C, FindStatement<R, Backend<C>>, Output = R>,
     {
-        let key = R::Table::key_from(key);
+        self.find_full::<R>(R::Table::key_from(key)).await
+    }
+
+    async fn find_full<R>(&self, key: KeyOf<R>) -> Result<Option<R>>
+    where
+        R: FindByKey<Backend<C>> + Send + 'static,
+        GetResult<R>: Operation<C, FindStatement<R, Backend<C>>, Output = R>,
+    {
         let shard = self.shard_of_key::<R::Table>(&key)?;
-        let query = || {
-            R::Table::default()
-                .filter(R::Table::key_filter(key.clone()))
-                .select(R::as_select())
-        };
+        let query = || R::find_statement(key.clone());
         self.run_on(
             shard,
             Plan::read(Some(R::Table::NAME)),
@@ -73,37 +68,24 @@ impl<C: ShardConnection> Sharded<C> {
     /// The record with this key, or [`Error::NotFound`] naming the table and the key.
     pub async fn find_or_error<R, K>(&self, key: K) -> Result<R>
     where
-        R: Keyed + diesel::Selectable<Backend<C>> + Send + 'static,
-        R::Table: KeyFrom<K> + KeyFrom<KeyOf<R>> + FilterDsl<KeyFilterOf<R>>,
-        Filter<R::Table, KeyFilterOf<R>>: SelectDsl<AsSelect<R, Backend<C>>>,
-        <R as diesel::Selectable<Backend<C>>>::SelectExpression: diesel::query_builder::QueryId,
-        GetResult<R>: Operation<C, FindQuery<R, Backend<C>>, Output = R>,
+        R: FindByKey<Backend<C>> + Send + 'static,
+        R::Table: KeyFrom<K>,
+        GetResult<R>: Operation<C, FindStatement<R, Backend<C>>, Output = R>,
     {
-        let key = <R::Table as KeyFrom<K>>::key_from(key);
-        let printed = key.to_string();
-        self.find::<R, KeyOf<R>>(key).await?.ok_or(Error::NotFound {
-            table: R::Table::NAME,
-            key: printed,
-        })
+        let (key, printed) = full_key::<R::Table, K>(key);
+        require_row(self.find_full::<R>(key).await?, printed)
     }
 
     /// Whether a row has this key.
     pub async fn exists<R, K>(&self, key: K) -> Result<bool>
     where
-        R: Keyed,
-        R::Table: KeyFrom<K> + FilterDsl<KeyFilterOf<R>>,
-        exists<Filter<R::Table, KeyFilterOf<R>>>: diesel::Expression,
-        select<exists<Filter<R::Table, KeyFilterOf<R>>>>: diesel::query_builder::AsQuery,
-        GetResult<bool>:
-            Operation<C, select<exists<Filter<R::Table, KeyFilterOf<R>>>>, Output = bool>,
+        R: ExistsByKey,
+        R::Table: KeyFrom<K>,
+        GetResult<bool>: Operation<C, ExistsStatement<R>, Output = bool>,
     {
         let key = R::Table::key_from(key);
         let shard = self.shard_of_key::<R::Table>(&key)?;
-        let query = || {
-            diesel::select(exists(
-                R::Table::default().filter(R::Table::key_filter(key.clone())),
-            ))
-        };
+        let query = || R::exists_statement(key.clone());
         self.run_on(
             shard,
             Plan::read(Some(R::Table::NAME)),
@@ -116,14 +98,13 @@ impl<C: ShardConnection> Sharded<C> {
     /// Deletes the row with this key; `true` if there was one.
     pub async fn delete<R, K>(&self, key: K) -> Result<bool>
     where
-        R: Keyed,
-        R::Table: KeyFrom<K> + FilterDsl<KeyFilterOf<R>>,
-        Filter<R::Table, KeyFilterOf<R>>: IntoUpdateTarget,
-        Execute: Operation<C, delete<Filter<R::Table, KeyFilterOf<R>>>, Output = usize>,
+        R: DeleteByKey,
+        R::Table: KeyFrom<K>,
+        Execute: Operation<C, DeleteStatement<R>, Output = usize>,
     {
         let key = R::Table::key_from(key);
         let shard = self.shard_of_key::<R::Table>(&key)?;
-        let statement = diesel::delete(R::Table::default().filter(R::Table::key_filter(key)));
+        let statement = R::delete_statement(key);
         Ok(self
             .run_on(
                 shard,
@@ -154,23 +135,15 @@ impl<C: ShardConnection> Sharded<C> {
     /// ```
     pub async fn update<R, K, Ch>(&self, key: K, changes: Ch) -> Result<()>
     where
-        R: Keyed,
-        R::Table: KeyFrom<K> + FilterDsl<KeyFilterOf<R>>,
-        Ch: AsChangeset<Target = R::Table>,
-        Filter<R::Table, KeyFilterOf<R>>: IntoUpdateTarget + HasTable<Table = R::Table>,
-        diesel::dsl::Update<Filter<R::Table, KeyFilterOf<R>>, Ch>:
-            QueryFragment<Backend<C>> + diesel::query_builder::AsQuery,
-        Backend<C>: Default,
-        <Backend<C> as diesel::backend::Backend>::QueryBuilder: Default,
-        Execute:
-            Operation<C, diesel::dsl::Update<Filter<R::Table, KeyFilterOf<R>>, Ch>, Output = usize>,
+        R: UpdateByKey<Ch>,
+        R::Table: KeyFrom<K>,
+        UpdateStatement<R, Ch>: RenderSql<Backend<C>>,
+        Execute: Operation<C, UpdateStatement<R, Ch>, Output = usize>,
     {
-        let key = R::Table::key_from(key);
-        let printed = key.to_string();
+        let (key, printed) = full_key::<R::Table, K>(key);
         let shard = self.shard_of_key::<R::Table>(&key)?;
-        let statement =
-            diesel::update(R::Table::default().filter(R::Table::key_filter(key))).set(changes);
-        let sql = diesel::debug_query::<Backend<C>, _>(&statement).to_string();
+        let statement = R::update_statement(key, changes);
+        let sql = statement.render_sql();
         if let Some(column) =
             super::immutable::set_shard_key_column(&sql, R::Table::SHARD_KEY_COLUMNS)
         {
@@ -179,21 +152,15 @@ impl<C: ShardConnection> Sharded<C> {
                 column,
             });
         }
-        match self
+        let affected = self
             .run_on(
                 shard,
                 Plan::write(Some(R::Table::NAME)),
                 Execute,
                 Once(Some(statement)),
             )
-            .await?
-        {
-            0 => Err(Error::NotFound {
-                table: R::Table::NAME,
-                key: printed,
-            }),
-            _ => Ok(()),
-        }
+            .await?;
+        require_updated::<R>(affected, printed)
     }
 
     /// Inserts a record on the shard of its key; a row with the same key gives
@@ -279,23 +246,19 @@ impl<C: ShardConnection> Sharded<C> {
     /// The records with these keys: keys grouped by shard, each shard asked once (in
     /// statements of up to [`keys_per_statement`] keys), all shards in parallel; rows come
     /// back in the order of `keys`, missing keys skipped.
-    pub async fn find_many<R, I>(&self, keys: I) -> Result<Vec<R>>
+    pub async fn find_many<R, K>(&self, keys: impl IntoIterator<Item = K>) -> Result<Vec<R>>
     where
-        I: IntoIterator,
-        R: Keyed + diesel::Selectable<Backend<C>> + Send + 'static,
-        R::Table: KeyFrom<I::Item> + FilterDsl<KeysIn<R::Table>>,
-        Backend<C>: BindLimit,
-        Filter<R::Table, KeysIn<R::Table>>: SelectDsl<AsSelect<R, Backend<C>>>,
-        <R as diesel::Selectable<Backend<C>>>::SelectExpression: diesel::query_builder::QueryId,
-        Load<R>: Operation<C, FindManyQuery<R, Backend<C>>, Output = Vec<R>>,
+        R: FindManyByKeys<Backend<C>> + Send + 'static,
+        R::Table: KeyFrom<K>,
+        Load<R>: Operation<C, FindManyStatement<R, Backend<C>>, Output = Vec<R>>,
     {
-        let keys = crate::key::run_async::unique_keys::<R::Table, I>(keys);
+        let keys = unique_keys::<R::Table, _>(keys);
         let mut by_shard: HashMap<ShardId, Vec<KeyOf<R>>> = HashMap::new();
         for key in &keys {
             let shard = self.shard_of_key::<R::Table>(key)?;
             by_shard.entry(shard).or_default().push(key.clone());
         }
-        let per_statement = keys_per_statement::<R::Table, Backend<C>>();
+        let per_statement = R::keys_per_statement();
         let runs = by_shard.into_iter().flat_map(|(shard, shard_keys)| {
             let chunks: Vec<Vec<KeyOf<R>>> = shard_keys
                 .chunks(per_statement)
@@ -304,11 +267,7 @@ impl<C: ShardConnection> Sharded<C> {
             chunks
                 .into_iter()
                 .map(move |chunk| {
-                    let query = move || {
-                        R::Table::default()
-                            .filter(KeysIn::new(chunk.clone()))
-                            .select(R::as_select())
-                    };
+                    let query = move || R::find_many_statement(chunk.clone());
                     self.run_on(
                         shard,
                         Plan::read(Some(R::Table::NAME)),
@@ -319,35 +278,7 @@ impl<C: ShardConnection> Sharded<C> {
                 .collect::<Vec<_>>()
         });
         let rows: Vec<R> = try_join_all(runs).await?.into_iter().flatten().collect();
-        Ok(crate::key::run_async::in_key_order(&keys, rows))
-    }
-}
-
-/// A record that connection `C` can insert alone (it derives diesel's `Insertable`).
-///
-/// A trait of its own so that `sharded.insert(&record)` infers the record type before
-/// diesel's `Insertable` impls are searched.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` can't be inserted on `{C}`",
-    note = "derive diesel's `Insertable` (and `grant::Keyed`) for it"
-)]
-pub trait InsertOne<C>: Keyed + Sync {
-    /// `INSERT INTO <table> VALUES <self>`.
-    fn insert_one(&self, conn: &mut C) -> impl Future<Output = QueryResult<usize>> + Send;
-}
-
-impl<R, C> InsertOne<C> for R
-where
-    R: Keyed + Sync,
-    C: ShardConnection,
-    for<'a> &'a R: Insertable<R::Table>,
-    for<'a> InsertRecord<'a, R>: ExecuteDsl<C> + Send,
-{
-    fn insert_one(&self, conn: &mut C) -> impl Future<Output = QueryResult<usize>> + Send {
-        diesel_async::RunQueryDsl::execute(
-            diesel::insert_into(R::Table::default()).values(self),
-            conn,
-        )
+        Ok(in_key_order(&keys, rows))
     }
 }
 

@@ -1,0 +1,141 @@
+//! The shard key: a `ShardKey` struct of the declared shard-key columns (or `Key` again when
+//! the table shards by its whole key), and the impls that route a `Key` or a `ShardKey`.
+
+use super::Ctx;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::Ident;
+
+/// The shard key: a `ShardKey` struct of the declared shard-key columns, or, when the table
+/// shards by its whole key (no `shard_key`, or all key columns), `ShardKey` as another name
+/// of `Key` (one key struct to compile, not two alike); and the impls that route a `Key` or a
+/// `ShardKey` to its shard.
+pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
+    let args = ctx.args;
+    let key_struct = &ctx.key_struct;
+    let camel = &ctx.camel;
+    let table_str = args.sql_name.value();
+    let sql_name = &args.sql_name;
+    let table_ident = &args.table;
+    let whole_key = args.shard_key.is_empty() || args.shard_key == args.key;
+    let columns = if whole_key {
+        &args.key
+    } else {
+        &args.shard_key
+    };
+    let names: Vec<String> = columns.iter().map(ToString::to_string).collect();
+    let rust: Vec<TokenStream> = columns
+        .iter()
+        .map(|c| quote!(<columns::#c as ::grant::key::KeyColumn>::Rust))
+        .collect();
+    let idx: Vec<syn::Index> = (0..columns.len()).map(syn::Index::from).collect();
+    let shard_struct = if whole_key {
+        key_struct.clone()
+    } else {
+        format_ident!("{}ShardKey", camel)
+    };
+    let from_values = if columns.len() == 1 {
+        let r = &rust[0];
+        let c = &columns[0];
+        quote! {
+            impl ::core::convert::From<#r> for #shard_struct {
+                #[inline]
+                fn from(value: #r) -> Self {
+                    #shard_struct { #c: value }
+                }
+            }
+        }
+    } else {
+        quote! {
+            impl ::core::convert::From<(#(#rust,)*)> for #shard_struct {
+                #[inline]
+                fn from(values: (#(#rust,)*)) -> Self {
+                    #shard_struct { #( #columns: values.#idx, )* }
+                }
+            }
+        }
+    };
+    let route_key = |ty: &Ident| {
+        quote! {
+            impl ::grant::shard::RouteKey for #ty {
+                const TABLE: &'static str = #sql_name;
+                #[inline]
+                fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
+                    ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
+                }
+            }
+        }
+    };
+    let key_route = route_key(key_struct);
+    let (declaration, shard_key_of) = if whole_key {
+        let declaration = quote! {
+            /// The shard key of this table: its whole [`Key`] (no narrower `shard_key` is
+            /// declared). Route a statement with `.for_shard_key(..)` on it.
+            pub type ShardKey = #key_struct;
+        };
+        (declaration, quote!(::core::clone::Clone::clone(key)))
+    } else {
+        let doc = format!(
+            "The shard key of table `{table_str}`: ({}). Also named `{table_ident}::ShardKey`. \
+             Route a statement with `.for_shard_key(..)` on it, or on a full [`Key`].",
+            names.join(", ")
+        );
+        let shard_struct_str = shard_struct.to_string();
+        let shard_route = route_key(&shard_struct);
+        let declaration = quote! {
+            #[doc = #doc]
+            #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            pub struct #shard_struct {
+                #( #[doc = "Shard-key column."] pub #columns: #rust, )*
+            }
+
+            impl ::core::fmt::Debug for #shard_struct {
+                #[inline]
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.debug_struct(#shard_struct_str) #( .field(#names, &self.#columns) )* .finish()
+                }
+            }
+
+            /// The shard key of this table (see the struct's documentation).
+            pub type ShardKey = #shard_struct;
+
+            impl ::core::convert::From<&#key_struct> for #shard_struct {
+                #[inline]
+                fn from(key: &#key_struct) -> Self {
+                    #shard_struct { #( #columns: ::core::clone::Clone::clone(&key.#columns), )* }
+                }
+            }
+
+            impl ::core::fmt::Display for #shard_struct {
+                #[inline]
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    ::core::fmt::Display::fmt(&::grant::shard::RouteKey::shard_values(self), f)
+                }
+            }
+
+            #shard_route
+        };
+        (declaration, quote!(::core::convert::From::from(key)))
+    };
+    quote! {
+        #declaration
+
+        #from_values
+
+        #key_route
+
+        /// The bare table selects all of its columns: a read.
+        impl ::grant::shard::StatementKind for table {
+            type Kind = ::grant::shard::ReadKind;
+        }
+
+        impl ::grant::shard::ShardKeyed for table {
+            type ShardKey = #shard_struct;
+            const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
+            #[inline]
+            fn shard_key_of(key: &#key_struct) -> #shard_struct {
+                #shard_key_of
+            }
+        }
+    }
+}
