@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Maintainer figures for the library's shape (issue 10): public items, `where` clauses with
-more than 5 bounds, and the largest source files. A heuristic over the text, not a compiler:
-`pub` items written as `pub struct|enum|trait|type|union|fn` (not `pub(crate)`), outside
-`#[doc(hidden)]` modules is NOT distinguished; hidden items are counted separately when the
-line before them says `#[doc(hidden)]`.
+"""Maintainer figures for the library's shape: public items, `where` clauses with more than
+5 bounds (all of them, and those of public functions and trait methods), and the largest
+source files. A heuristic over the text, not a compiler: a public item is a line that starts
+`pub struct|enum|trait|type|union|fn` (not `pub(crate)`, and not one whose previous line is
+`#[doc(hidden)]`, counted apart); it does not know whether the module is reachable.
 
 Usage: scripts/api-stats.py [DIR ...]   (default: src macros/src)
 """
@@ -73,12 +73,25 @@ for path in sorted(files):
                 end = j
                 break
         clause = rest[:end].replace("->", "=>")
-        where_bounds.append((len(split_depth0(clause)), path))
+        before = text[: m.start()]
+        cut = max(before.rfind("{"), before.rfind("}"), before.rfind(";"))
+        owner = before[cut + 1 :]
+        is_fn = re.search(r"\bfn\b", owner) is not None
+        in_pub_fn = is_fn and re.search(r"\bpub(?!\()\s", owner) is not None
+        # Trait methods are public when the trait is; count every fn in a `pub trait`.
+        if is_fn and not in_pub_fn:
+            trait_at = before.rfind("pub trait ")
+            impl_at = max(before.rfind("\nimpl"), before.rfind("\n    impl"), before.rfind("pub(crate) trait"))
+            in_pub_fn = trait_at > impl_at
+        where_bounds.append((len(split_depth0(clause)), path, in_pub_fn))
 
 over = [w for w in where_bounds if w[0] > 5]
 print(f"public types: {types} (traits: {traits}); public functions: {fns}; doc(hidden): {hidden}")
+pub_fns = [w for w in where_bounds if w[2]]
+pub_over = [w for w in pub_fns if w[0] > 4]
 print(f"where clauses: {len(where_bounds)}, with more than 5 bounds: {len(over)}")
-for n, p in sorted(over, reverse=True)[:10]:
+print(f"where clauses of public functions: {len(pub_fns)}, with more than 4 bounds: {len(pub_over)}")
+for n, p, _ in sorted(pub_over, reverse=True)[:12]:
     print(f"  {n:3} bounds  {p}")
 print("largest files:")
 for n, p in sorted(sizes, reverse=True)[:5]:

@@ -99,6 +99,9 @@ impl PoolConfig {
 pub trait ShardConnection: diesel_async::AsyncConnection + Send + 'static {
     /// The pool's connection manager.
     type Manager: bb8::ManageConnection<Connection = Self, Error = PoolError>;
+    /// How the backend orders `NULL` and rounds `AVG`, for merging across shards (the
+    /// backend type itself).
+    type Dialect: crate::scatter::NullOrdering + crate::scatter::AvgRounding;
     /// The backend's name, for logs.
     const BACKEND: &'static str;
     /// The manager that opens connections to `url`.
@@ -112,6 +115,7 @@ pub trait ShardConnection: diesel_async::AsyncConnection + Send + 'static {
 #[cfg(feature = "postgres")]
 impl ShardConnection for diesel_async::AsyncPgConnection {
     type Manager = AsyncDieselConnectionManager<Self>;
+    type Dialect = diesel::pg::Pg;
     const BACKEND: &'static str = "postgres";
     fn manager(url: &str) -> Self::Manager {
         AsyncDieselConnectionManager::new(url)
@@ -127,6 +131,7 @@ impl ShardConnection for diesel_async::AsyncPgConnection {
 #[cfg(feature = "mysql")]
 impl ShardConnection for diesel_async::AsyncMysqlConnection {
     type Manager = AsyncDieselConnectionManager<Self>;
+    type Dialect = diesel::mysql::Mysql;
     const BACKEND: &'static str = "mysql";
     fn manager(url: &str) -> Self::Manager {
         AsyncDieselConnectionManager::new(url)
@@ -142,6 +147,7 @@ impl ShardConnection for diesel_async::AsyncMysqlConnection {
 #[cfg(feature = "sqlite")]
 impl ShardConnection for crate::sqlite::AsyncSqliteConnection {
     type Manager = AsyncDieselConnectionManager<Self>;
+    type Dialect = diesel::sqlite::Sqlite;
     const BACKEND: &'static str = "sqlite";
     fn manager(url: &str) -> Self::Manager {
         use diesel_async::pooled_connection::ManagerConfig;

@@ -2,18 +2,15 @@
 //! `count`, `exists`, `group_by`, `stream`). The module docs of [`crate::scatter`] say what
 //! each merge guarantees.
 
+use super::shard_query::{AggregateQuery, ExistsQuery, PageQuery};
 use super::{
-    Aggregate, AvgRounding, FailFast, FailurePolicy, GroupedScatter, NullOrdering, OrderSpec,
-    OrderedScatter, Partial, ScatterStream, ShardFailure, agg, merge,
+    Aggregate, FailFast, FailurePolicy, GroupedScatter, NullOrdering, OrderSpec, OrderedScatter,
+    Partial, ScatterStream, ShardFailure, agg, merge,
 };
 use crate::cluster::ShardConnection;
-use crate::shard::operation::{GetResult, Load, Operation};
 use crate::shard::{Fresh, Plan};
 use crate::shard::{ShardId, Sharded};
 use crate::{Error, Result};
-use diesel::Expression;
-use diesel::dsl::{Limit, Select};
-use diesel::query_dsl::methods::{LimitDsl, SelectDsl};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
 use std::sync::Arc;
@@ -195,31 +192,24 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
     pub async fn aggregate<A>(self, aggregates: A) -> Result<P::Output<A::Output>>
     where
         P: FailurePolicy,
-        C::Backend: NullOrdering + AvgRounding,
         A: Aggregate,
-        A::Exprs: Expression,
-        Q: SelectDsl<A::Exprs> + Clone + Sync,
-        Select<Q, A::Exprs>: Send,
-        GetResult<A::Partial>: Operation<C, Select<Q, A::Exprs>, Output = A::Partial>,
+        Q: AggregateQuery<C, A>,
     {
         let (partials, failed) = self
             .fan_out(|shard| {
-                let query = || self.query.clone().select(aggregates.exprs());
+                let query = || self.query.aggregate_statement(&aggregates);
                 self.sharded
-                    .run_on(shard, Plan::read(None), GetResult::new(), Fresh(query))
+                    .run_on(shard, Plan::read(None), Q::aggregate_run(), Fresh(query))
             })
             .await?;
-        Ok(P::finish(A::merge::<C::Backend>(partials)?, failed))
+        Ok(P::finish(A::merge::<C::Dialect>(partials)?, failed))
     }
 
     /// `COUNT(*)` over every shard.
     pub async fn count(self) -> Result<P::Output<i64>>
     where
         P: FailurePolicy,
-        C::Backend: NullOrdering + AvgRounding,
-        Q: SelectDsl<diesel::dsl::CountStar> + Clone + Sync,
-        Select<Q, diesel::dsl::CountStar>: Send,
-        GetResult<i64>: Operation<C, Select<Q, diesel::dsl::CountStar>, Output = i64>,
+        Q: AggregateQuery<C, agg::CountAll>,
     {
         self.aggregate(agg::count_star()).await
     }
@@ -228,20 +218,17 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
     /// says yes (the other statements are dropped).
     pub async fn exists(self) -> Result<bool>
     where
-        Q: Clone,
-        diesel::dsl::exists<Q>: Expression,
-        diesel::dsl::select<diesel::dsl::exists<Q>>: diesel::query_builder::AsQuery + Send,
-        GetResult<bool>: Operation<C, diesel::dsl::select<diesel::dsl::exists<Q>>, Output = bool>,
+        Q: ExistsQuery<C>,
     {
         let timeout = self.timeout;
         let mut runs: FuturesUnordered<_> = self
             .targets()
             .into_iter()
             .map(|(shard, name)| {
-                let query = || diesel::select(diesel::dsl::exists(self.query.clone()));
+                let query = || self.query.exists_statement();
                 let fut =
                     self.sharded
-                        .run_on(shard, Plan::read(None), GetResult::new(), Fresh(query));
+                        .run_on(shard, Plan::read(None), Q::exists_run(), Fresh(query));
                 async move {
                     match timeout {
                         Some(after) => tokio::time::timeout(after, fut).await.map_err(|_| {
@@ -286,11 +273,8 @@ impl<'a, C: ShardConnection, Q, S, P> Scatter<'a, C, Q, S, Unordered, P> {
     where
         P: FailurePolicy,
         U: Send,
-        S: Expression + Clone + Sync,
-        Q: SelectDsl<S> + Clone + Sync,
-        Select<Q, S>: LimitDsl,
-        Limit<Select<Q, S>>: Send,
-        Load<U>: Operation<C, Limit<Select<Q, S>>, Output = Vec<U>>,
+        S: Sync,
+        Q: PageQuery<C, S, U>,
     {
         let per_shard = self
             .limit
@@ -298,14 +282,9 @@ impl<'a, C: ShardConnection, Q, S, P> Scatter<'a, C, Q, S, Unordered, P> {
             .unwrap_or(i64::MAX);
         let (rows, failed) = self
             .fan_out(|shard| {
-                let query = || {
-                    self.query
-                        .clone()
-                        .select(self.selection.clone())
-                        .limit(per_shard)
-                };
+                let query = || self.query.page_statement(&self.selection, per_shard);
                 self.sharded
-                    .run_on(shard, Plan::read(None), Load::new(), Fresh(query))
+                    .run_on(shard, Plan::read(None), Q::page_run(), Fresh(query))
             })
             .await?;
         let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
@@ -339,7 +318,6 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
     where
         P: FailurePolicy,
         U: Send + 'static,
-        C::Backend: NullOrdering,
         S: Sync,
         Q: OrderedScatter<C, S, O, U>,
     {
@@ -355,7 +333,6 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
     where
         P: FailurePolicy,
         U: Send + 'static,
-        C::Backend: NullOrdering,
         S: Sync,
         Q: OrderedScatter<C, S, O, U>,
     {
@@ -395,7 +372,7 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
         let limit = self.limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
         let merged = merge::merge_sorted::<O, _, _>(
             rows,
-            <C::Backend as NullOrdering>::NULLS_LARGEST,
+            <C::Dialect as NullOrdering>::NULLS_LARGEST,
             offset,
             limit,
             keep,
@@ -409,7 +386,6 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
     where
         P: FailurePolicy,
         U: Send + 'static,
-        C::Backend: NullOrdering,
         S: Sync,
         Q: OrderedScatter<C, S, O, U>,
     {

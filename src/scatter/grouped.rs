@@ -4,20 +4,17 @@
 
 use super::aggregate::Aggregate;
 use super::policy::{FailFast, FailurePolicy};
-use super::value::{AvgRounding, NullOrdering, SortSql, SortValue};
+use super::value::{NullOrdering, SortSql, SortValue};
 use crate::cluster::ShardConnection;
-use crate::shard::operation::{Load, Operation};
 use crate::shard::{Fresh, Plan};
 use crate::shard::{ShardId, Sharded};
 use crate::{Error, Result};
 use diesel::Expression;
-use diesel::dsl::{GroupBy, Select};
-use diesel::query_dsl::methods::{GroupByDsl, SelectDsl};
 use std::cmp::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-type GroupValue<G> = <<G as Expression>::SqlType as SortSql>::Value;
+use super::shard_query::{GroupValue, GroupedQuery};
 type Comparator<R> = Box<dyn Fn(&R, &R) -> Ordering + Send + Sync>;
 
 /// A scatter query grouped by `G`: choose the aggregates with [`GroupedScatter::aggregate`].
@@ -117,9 +114,7 @@ where
         self,
         key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static,
     ) -> Self
-    where
-        C::Backend: NullOrdering,
-    {
+where {
         self.ordered(key, false)
     }
 
@@ -128,9 +123,7 @@ where
         self,
         key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static,
     ) -> Self
-    where
-        C::Backend: NullOrdering,
-    {
+where {
         self.ordered(key, true)
     }
 
@@ -139,10 +132,8 @@ where
         key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static,
         descending: bool,
     ) -> Self
-    where
-        C::Backend: NullOrdering,
-    {
-        let nulls_largest = <C::Backend as NullOrdering>::NULLS_LARGEST;
+where {
+        let nulls_largest = <C::Dialect as NullOrdering>::NULLS_LARGEST;
         self.order = Some(Box::new(move |a, b| {
             let o = key(a).cmp_sql(&key(b), nulls_largest);
             if descending { o.reverse() } else { o }
@@ -167,17 +158,8 @@ where
     pub async fn load(self) -> Result<P::Output<Vec<(GroupValue<G>, A::Output)>>>
     where
         P: FailurePolicy,
-        C::Backend: NullOrdering + AvgRounding,
-        G: Clone + Sync,
-        (G, A::Exprs): Expression,
-        Q: GroupByDsl<G> + Clone + Sync,
-        GroupBy<Q, G>: SelectDsl<(G, A::Exprs)>,
-        Select<GroupBy<Q, G>, (G, A::Exprs)>: Send,
-        Load<(GroupValue<G>, A::Partial)>: Operation<
-                C,
-                Select<GroupBy<Q, G>, (G, A::Exprs)>,
-                Output = Vec<(GroupValue<G>, A::Partial)>,
-            >,
+        G: Sync,
+        Q: GroupedQuery<C, G, A>,
     {
         let g = &self.grouped;
         let timeout = g.timeout;
@@ -185,15 +167,10 @@ where
             .targets
             .iter()
             .map(|(shard, name)| {
-                let query = || {
-                    g.query
-                        .clone()
-                        .group_by(g.group.clone())
-                        .select((g.group.clone(), self.aggregates.exprs()))
-                };
-                let fut = g
-                    .sharded
-                    .run_on(*shard, Plan::read(None), Load::new(), Fresh(query));
+                let query = || g.query.grouped_statement(&g.group, &self.aggregates);
+                let fut =
+                    g.sharded
+                        .run_on(*shard, Plan::read(None), Q::grouped_run(), Fresh(query));
                 let shard_name = name.clone();
                 let guarded = async move {
                     match timeout {
@@ -211,7 +188,7 @@ where
             .collect();
         let (per_shard, failed) = P::run_all(runs).await?;
 
-        let nulls_largest = <C::Backend as NullOrdering>::NULLS_LARGEST;
+        let nulls_largest = <C::Dialect as NullOrdering>::NULLS_LARGEST;
         let mut rows: Vec<(GroupValue<G>, A::Partial)> = per_shard.into_iter().flatten().collect();
         rows.sort_by(|a, b| a.0.cmp_sql(&b.0, nulls_largest));
         let mut groups: Vec<(GroupValue<G>, A::Output)> = Vec::new();
@@ -223,7 +200,7 @@ where
             {
                 partials.push(next);
             }
-            groups.push((value, A::merge::<C::Backend>(partials)?));
+            groups.push((value, A::merge::<C::Dialect>(partials)?));
         }
         if let Some(order) = &self.order {
             groups.sort_by(|a, b| order(a, b));

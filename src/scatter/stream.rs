@@ -97,13 +97,9 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
     /// The stream of rows.
     pub fn into_stream(self) -> impl Stream<Item = Result<U>> + Send + 'a
     where
-        'a: 'a,
-        C::Backend: NullOrdering,
         U: Send + 'static,
-        Q: Send + Sync + 'a,
         S: Send + Sync + 'a,
-        S: Sync,
-        Q: OrderedScatter<C, S, O, U>,
+        Q: OrderedScatter<C, S, O, U> + Send + Sync + 'a,
     {
         let shards = self.targets.len();
         let state = State {
@@ -124,7 +120,7 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
                     state.buffers[i].extend(rows);
                 }
             }
-            let nulls_largest = <C::Backend as NullOrdering>::NULLS_LARGEST;
+            let nulls_largest = <C::Dialect as NullOrdering>::NULLS_LARGEST;
             let mut best: Option<usize> = None;
             for i in 0..state.buffers.len() {
                 let Some((values, _)) = state.buffers[i].front() else {
