@@ -9,13 +9,13 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use grant::ShardId;
 use grant::key::PartValue;
 use grant::shard::{
-    Buckets, Hash, JumpHash, Lookup, Modulo, MultiColumn, Range, RangeBound, RangeEntry,
-    ShardStrategy, ShardValues, TimeRange,
+    Buckets, HashStrategy, JumpHash, Lookup, Modulo, MultiColumn, RangeBound, RangeEntry,
+    RangeStrategy, ShardStrategy, ShardValues, TimeRange,
 };
 use std::hint::black_box;
 
 fn strategies() -> Vec<(&'static str, Box<dyn ShardStrategy>)> {
-    let ranges = Range::new(
+    let ranges = RangeStrategy::new(
         (0..4)
             .map(|i| {
                 RangeEntry::new(
@@ -47,7 +47,7 @@ fn strategies() -> Vec<(&'static str, Box<dyn ShardStrategy>)> {
     let tenants = Lookup::new(vec![("big".into(), ShardId(0))], Some(ShardId(1))).unwrap();
     vec![
         ("modulo", Box::new(Modulo::new(4).unwrap())),
-        ("hash", Box::new(Hash::new(4).unwrap())),
+        ("hash", Box::new(HashStrategy::new(4).unwrap())),
         ("jump", Box::new(JumpHash::new(4).unwrap())),
         ("buckets", Box::new(Buckets::even(1024, 4).unwrap())),
         ("range", Box::new(ranges)),

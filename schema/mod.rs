@@ -21,8 +21,8 @@ grant::table! {
     /// Sessions per user: the seed's `UserSession`, keyed by two UUIDs.
     #[grant(shard_key(user_id))]
     user_sessions (user_id, session_id) {
-        user_id -> grant::sql_types::Uuid,
-        session_id -> grant::sql_types::Uuid,
+        user_id -> grant::sql_types::PortableUuid,
+        session_id -> grant::sql_types::PortableUuid,
         device -> Text,
         created_at -> Timestamp,
     }
@@ -65,8 +65,8 @@ grant::table! {
     /// Events of a session: a child of `user_sessions` through (user_id, session_id).
     #[grant(shard_key(user_id))]
     session_events (user_id, session_id, event_id) {
-        user_id -> grant::sql_types::Uuid,
-        session_id -> grant::sql_types::Uuid,
+        user_id -> grant::sql_types::PortableUuid,
+        session_id -> grant::sql_types::PortableUuid,
         event_id -> BigInt,
         kind -> Text,
     }

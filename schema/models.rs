@@ -18,8 +18,8 @@ pub struct OrderItem {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, grant::Keyed)]
 #[diesel(table_name = user_sessions)]
 pub struct UserSession {
-    pub user_id: grant::Uuid,
-    pub session_id: grant::Uuid,
+    pub user_id: grant::PortableUuid,
+    pub session_id: grant::PortableUuid,
     pub device: String,
     pub created_at: chrono::NaiveDateTime,
 }
@@ -58,8 +58,8 @@ pub struct Shipment {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, grant::Keyed)]
 #[diesel(table_name = session_events)]
 pub struct SessionEvent {
-    pub user_id: grant::Uuid,
-    pub session_id: grant::Uuid,
+    pub user_id: grant::PortableUuid,
+    pub session_id: grant::PortableUuid,
     pub event_id: i64,
     pub kind: String,
 }

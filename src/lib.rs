@@ -44,6 +44,8 @@
 //! The same key operations exist as statement builders ([`KeyQueryDsl`]) that return plain
 //! Diesel statements, for when you want to refine them further.
 
+#![warn(missing_debug_implementations)]
+
 extern crate self as grant;
 
 pub mod assoc;
@@ -53,6 +55,7 @@ pub mod config;
 pub mod error;
 pub mod key;
 pub mod migrate;
+mod opaque_debug;
 mod portable_uuid;
 pub mod scatter;
 pub mod shard;
@@ -65,7 +68,7 @@ pub use config::Topology;
 pub use error::OptionalExt;
 pub use error::{Error, Result};
 pub use key::{KeyParseError, KeyQueryDsl, Keyed, KeyedAsync};
-pub use portable_uuid::Uuid;
+pub use portable_uuid::PortableUuid;
 pub use shard::{ShardId, Sharded, ShardedBuilder};
 
 /// Derives [`Keyed`] for a record; see the trait for what it needs.
@@ -166,8 +169,14 @@ pub mod prelude {
     pub use diesel::prelude::*;
 }
 
+/// What the expansions of `grant::table!`, `grant::foreign_key!` and `#[derive(Keyed)]`
+/// name. Not an API: anything here may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::assoc::foreign_key::same_names;
+    pub use crate::key::codec::{KeyReader, KeyWriter, fmt_key, parse_key};
+    pub use crate::key::table::KeyBinds;
+    pub use crate::key::value::RecordColumn;
     pub use diesel;
     pub use grant_macros::extend_table;
     pub use typenum;
@@ -255,7 +264,7 @@ pub mod __doc_schema {
             create_order_items(&url).await;
             builder = builder.shard(format!("s{i}"), url);
         }
-        let strategy = crate::shard::Hash::new(2).unwrap_or_else(|e| panic!("{e}"));
+        let strategy = crate::shard::HashStrategy::new(2).unwrap_or_else(|e| panic!("{e}"));
         let shards = builder
             .strategy(strategy)
             .build()
@@ -264,6 +273,7 @@ pub mod __doc_schema {
     }
 
     /// A directory of its own under the system's temp dir, removed on drop.
+    #[derive(Debug)]
     pub struct DocDir(pub std::path::PathBuf);
 
     impl DocDir {

@@ -143,7 +143,7 @@ on_every_backend! {
 
         // UUID-keyed parent and child.
         let created_at = day(1).and_hms_opt(0, 0, 0).unwrap();
-        let session = UserSession { user_id: grant::Uuid::new_v4(), session_id: grant::Uuid::new_v4(), device: "d".into(), created_at };
+        let session = UserSession { user_id: grant::PortableUuid::new_v4(), session_id: grant::PortableUuid::new_v4(), device: "d".into(), created_at };
         session.insert(conn).await.unwrap();
         let event = |id| SessionEvent { user_id: session.user_id, session_id: session.session_id, event_id: id, kind: "click".into() };
         SessionEvent::insert_all(&[event(1), event(2)], conn).await.unwrap();
@@ -155,7 +155,7 @@ on_every_backend! {
             .unwrap();
         assert_eq!(events, vec![event(1), event(2)]);
         assert_eq!(UserSession::parent_of(conn, &events[0]).await.unwrap(), Some(session.clone()));
-        let orphan = SessionEvent { user_id: grant::Uuid::new_v4(), ..event(3) };
+        let orphan = SessionEvent { user_id: grant::PortableUuid::new_v4(), ..event(3) };
         assert!(matches!(orphan.insert(conn).await, Err(Error::ForeignKeyViolation { table: "session_events", .. })));
         let count: i64 = user_sessions::table.count().get_result(conn).await.unwrap();
         assert_eq!(count, 1);

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use grant::ShardId;
 use grant::key::PartValue;
 use grant::shard::{
-    Buckets, Hash, JumpHash, Lookup, Modulo, MultiColumn, Range, RangeBound, RangeEntry,
-    ShardStrategy, ShardValues, TimeRange,
+    Buckets, HashStrategy, JumpHash, Lookup, Modulo, MultiColumn, RangeBound, RangeEntry,
+    RangeStrategy, ShardStrategy, ShardValues, TimeRange,
 };
 
 fn days(y: i32, m: u32, d: u32) -> i64 {
@@ -59,7 +59,7 @@ fn values(parts: &[PartValue<'static>]) -> ShardValues<'static> {
 }
 
 fn strategies() -> Vec<(&'static str, Box<dyn ShardStrategy>)> {
-    let int_ranges = Range::new(
+    let int_ranges = RangeStrategy::new(
         vec![
             RangeEntry::new(None, Some(RangeBound::Int(0)), ShardId(0)),
             RangeEntry::new(
@@ -76,7 +76,7 @@ fn strategies() -> Vec<(&'static str, Box<dyn ShardStrategy>)> {
         Some(ShardId(3)),
     )
     .unwrap();
-    let text_ranges = Range::new(
+    let text_ranges = RangeStrategy::new(
         vec![
             RangeEntry::new(None, Some(RangeBound::Text("M".into())), ShardId(0)),
             RangeEntry::new(Some(RangeBound::Text("M".into())), None, ShardId(1)),
@@ -101,8 +101,8 @@ fn strategies() -> Vec<(&'static str, Box<dyn ShardStrategy>)> {
     let tenants = Lookup::new(vec![("big".into(), ShardId(0))], Some(ShardId(1))).unwrap();
     vec![
         ("modulo 4", Box::new(Modulo::new(4).unwrap())),
-        ("hash 4", Box::new(Hash::new(4).unwrap())),
-        ("hash 7", Box::new(Hash::new(7).unwrap())),
+        ("hash 4", Box::new(HashStrategy::new(4).unwrap())),
+        ("hash 7", Box::new(HashStrategy::new(7).unwrap())),
         ("jump 4", Box::new(JumpHash::new(4).unwrap())),
         ("jump 5", Box::new(JumpHash::new(5).unwrap())),
         (

@@ -12,7 +12,7 @@ mod schema;
 use chrono::NaiveDate;
 use diesel_async::RunQueryDsl;
 use grant::prelude::*;
-use grant::{Error, Uuid};
+use grant::{Error, PortableUuid};
 use schema::models::{DailyTotal, OrderItem, RegionData, UserSession};
 use schema::{daily_totals, order_items, region_data, user_sessions};
 
@@ -189,16 +189,16 @@ on_every_backend! {
 }
 
 on_every_backend! {
-    /// UUID keys (grant::sql_types::Uuid: native on PostgreSQL, 16 bytes elsewhere).
+    /// UUID keys (grant::sql_types::PortableUuid: native on PostgreSQL, 16 bytes elsewhere).
     async fn uuid_keys(db, conn, open) {
         let created_at = NaiveDate::from_ymd_opt(2026, 11, 27)
             .and_then(|d| d.and_hms_opt(10, 0, 0))
             .expect("timestamp");
-        let user = Uuid::new_v4();
+        let user = PortableUuid::new_v4();
         let sessions: Vec<UserSession> = (0..3)
             .map(|i| UserSession {
                 user_id: user,
-                session_id: Uuid::new_v4(),
+                session_id: PortableUuid::new_v4(),
                 device: format!("device-{i}"),
                 created_at,
             })
@@ -215,7 +215,7 @@ on_every_backend! {
         let parsed: user_sessions::Key = printed.parse().expect("parse");
         assert!(UserSession::exists(conn, parsed).await.expect("exists"));
 
-        let other_user = user_sessions::Key { user_id: Uuid::new_v4(), session_id: sessions[0].session_id };
+        let other_user = user_sessions::Key { user_id: PortableUuid::new_v4(), session_id: sessions[0].session_id };
         assert_eq!(UserSession::find(conn, other_user).await.expect("find"), None);
 
         let keys: Vec<_> = sessions.iter().map(|s| s.key()).collect();

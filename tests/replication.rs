@@ -29,20 +29,17 @@ use std::time::{Duration, Instant};
 
 /// Health checks fast enough for tests.
 fn fast_health() -> HealthConfig {
-    HealthConfig {
-        interval: Duration::from_millis(100),
-        timeout: Duration::from_secs(1),
-        failure_threshold: 2,
-        cool_down: Duration::from_millis(500),
-    }
+    HealthConfig::default()
+        .interval(Duration::from_millis(100))
+        .timeout(Duration::from_secs(1))
+        .failure_threshold(2)
+        .cool_down(Duration::from_millis(500))
 }
 
 fn fast_pool() -> PoolConfig {
-    PoolConfig {
-        max_size: 4,
-        connection_timeout: Duration::from_secs(2),
-        ..PoolConfig::default()
-    }
+    PoolConfig::default()
+        .max_size(4)
+        .connection_timeout(Duration::from_secs(2))
 }
 
 /// One shard `s0` with these servers and replica settings, fast health checks and small
@@ -60,10 +57,7 @@ fn one_shard<C: grant::ShardConnection>(nodes: ShardNodes, replicas: ReplicaConf
 
 /// No read-your-writes window: reads go to replicas right after writes.
 fn no_ryw() -> ReplicaConfig {
-    ReplicaConfig {
-        read_your_writes: Duration::ZERO,
-        ..ReplicaConfig::default()
-    }
+    ReplicaConfig::default().read_your_writes(Duration::ZERO)
 }
 
 /// Waits (up to 20 s) until `check` holds.
@@ -122,10 +116,7 @@ async fn pg_reads_on_replica_writes_on_primary() {
     let build = |read_your_writes| {
         one_shard::<AsyncPgConnection>(
             ShardNodes::primary(&db.url).replica(db.replica_url()),
-            ReplicaConfig {
-                read_your_writes,
-                ..ReplicaConfig::default()
-            },
+            ReplicaConfig::default().read_your_writes(read_your_writes),
         )
     };
     let sharded = build(Duration::ZERO);
@@ -224,11 +215,9 @@ async fn pg_lagging_replica_is_skipped_until_it_catches_up() {
         .unwrap();
     let sharded = one_shard::<AsyncPgConnection>(
         ShardNodes::primary(pair.primary_url("app")).replica(pair.replica_url("app")),
-        ReplicaConfig {
-            max_lag: Duration::from_millis(500),
-            read_your_writes: Duration::ZERO,
-            ..ReplicaConfig::default()
-        },
+        ReplicaConfig::default()
+            .max_lag(Duration::from_millis(500))
+            .read_your_writes(Duration::ZERO),
     );
     replicas_measured(&sharded).await;
     assert!(pg_read_on_replica(&sharded, None).await);
@@ -510,11 +499,9 @@ async fn replica_policies_spread_reads() {
             ShardNodes::primary(&db.url)
                 .replica(db.replica_url())
                 .replica(db.replica_url()),
-            ReplicaConfig {
-                policy,
-                read_your_writes: Duration::ZERO,
-                ..ReplicaConfig::default()
-            },
+            ReplicaConfig::default()
+                .policy(policy)
+                .read_your_writes(Duration::ZERO),
         );
         replicas_measured(&sharded).await;
         for _ in 0..100 {

@@ -20,7 +20,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use futures_util::TryStreamExt;
 use grant::scatter::{agg, asc, desc};
-use grant::shard::Hash;
+use grant::shard::HashStrategy;
 use grant::shard::RouteDsl;
 use grant::{ShardConnection, Sharded};
 use std::collections::HashMap;
@@ -189,7 +189,7 @@ where
     }
     let sharded = shards
         .builder::<C>()
-        .strategy(Hash::new(4).unwrap())
+        .strategy(HashStrategy::new(4).unwrap())
         .build()
         .unwrap();
     let placed = sharded.insert_all(&lines).await.unwrap();
@@ -666,11 +666,10 @@ async fn failure_policies() {
     let sharded = shards
         .builder::<diesel_async::AsyncPgConnection>()
         .shard("down", "postgres://postgres@127.0.0.1:1/none")
-        .pool(grant::PoolConfig {
-            connection_timeout: std::time::Duration::from_millis(500),
-            ..Default::default()
-        })
-        .strategy(Hash::new(2).unwrap())
+        .pool(
+            grant::PoolConfig::default().connection_timeout(std::time::Duration::from_millis(500)),
+        )
+        .strategy(HashStrategy::new(2).unwrap())
         .build()
         .unwrap();
     let lines: Vec<Line> = northwind_lines().into_iter().take(100).collect();
@@ -762,7 +761,7 @@ mod generated {
                 }).collect();
                 let mut one = single.connect::<C>().await;
                 <Line as grant::key::InsertMany<C>>::insert_many(&lines, &mut one).await.unwrap();
-                let sharded = shards.builder::<C>().strategy(Hash::new(4).unwrap()).build().unwrap();
+                let sharded = shards.builder::<C>().strategy(HashStrategy::new(4).unwrap()).build().unwrap();
                 sharded.insert_all(&lines).await.unwrap();
 
                 let expected: Vec<Line> = if descending {
@@ -805,10 +804,7 @@ async fn cancelled_statements_do_not_poison_the_pool() {
     use std::time::Duration;
     for backend in [Backend::Mysql, Backend::Pg] {
         let db = TestDb::migrated(backend, "cancel").await;
-        let pool = PoolConfig {
-            max_size: 1,
-            ..PoolConfig::default()
-        };
+        let pool = PoolConfig::default().max_size(1);
         let sleep = match backend {
             Backend::Mysql => "(SELECT SLEEP(2)) = 0",
             _ => "(SELECT pg_sleep(2)) IS NOT NULL",
@@ -818,7 +814,7 @@ async fn cancelled_statements_do_not_poison_the_pool() {
                 let sharded = Sharded::<$conn>::builder()
                     .pool(pool.clone())
                     .shard("s0", &db.url)
-                    .strategy(Hash::new(1).unwrap())
+                    .strategy(HashStrategy::new(1).unwrap())
                     .build()
                     .unwrap();
                 let items: Vec<(i64, i64, i32)> = (0..5).map(|i| (i, 1, 1)).collect();

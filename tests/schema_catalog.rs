@@ -85,9 +85,9 @@ fn accepted(declared: &str, backend: Backend) -> &'static [&'static str] {
         ("Timestamp", Backend::Pg) => &["timestamp without time zone"],
         ("Timestamp", Backend::Mysql) => &["datetime"],
         ("Timestamp", Backend::Sqlite) => &["TIMESTAMP"],
-        ("grant::sql_types::Uuid", Backend::Pg) => &["uuid"],
-        ("grant::sql_types::Uuid", Backend::Mysql) => &["binary"],
-        ("grant::sql_types::Uuid", Backend::Sqlite) => &["BLOB"],
+        ("grant::sql_types::PortableUuid", Backend::Pg) => &["uuid"],
+        ("grant::sql_types::PortableUuid", Backend::Mysql) => &["binary"],
+        ("grant::sql_types::PortableUuid", Backend::Sqlite) => &["BLOB"],
         _ => &[],
     }
 }

@@ -11,7 +11,9 @@ mod schema;
 
 use diesel_async::RunQueryDsl;
 use grant::prelude::*;
-use grant::shard::{Hash, JumpHash, Lookup, Modulo, PerShard, Range, RangeBound, RangeEntry};
+use grant::shard::{
+    HashStrategy, JumpHash, Lookup, Modulo, PerShard, RangeBound, RangeEntry, RangeStrategy,
+};
 use grant::{Error, ShardId};
 use schema::models::{OrderItem, RegionData, UserSession};
 use schema::{order_items, region_data, user_sessions};
@@ -32,7 +34,7 @@ on_every_sharded_backend! {
     /// Batch inserts split by shard; every row lives on exactly the shard the strategy names.
     async fn rows_land_on_their_strategy_shard(shards) {
         let n = shards.dbs.len();
-        let sharded = shards.builder::<Conn>().strategy(Hash::new(n as u32).unwrap()).build().unwrap();
+        let sharded = shards.builder::<Conn>().strategy(HashStrategy::new(n as u32).unwrap()).build().unwrap();
         let rows = items(50, 4);
         let placed = sharded.insert_all(&rows).await.expect("insert_all");
         assert_eq!(placed.total(), rows.len());
@@ -70,7 +72,7 @@ on_every_sharded_backend! {
         use schema::daily_totals;
         use schema::models::DailyTotal;
         let n = shards.dbs.len() as u32;
-        let sharded = shards.builder::<Conn>().strategy(Hash::new(n).unwrap()).build().unwrap();
+        let sharded = shards.builder::<Conn>().strategy(HashStrategy::new(n).unwrap()).build().unwrap();
         let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
         let rows: Vec<DailyTotal> = (1..=20)
             .flat_map(|d| ["DE", "FR"].map(|c| DailyTotal { day: day(d), country_code: c.into(), total: i64::from(d) }))
@@ -250,7 +252,7 @@ on_every_sharded_backend! {
     /// Shard keys are immutable: an update that sets one is refused before it runs.
     async fn shard_keys_are_immutable(shards) {
         let n = shards.dbs.len() as u32;
-        let sharded = shards.builder::<Conn>().strategy(Hash::new(n).unwrap()).build().unwrap();
+        let sharded = shards.builder::<Conn>().strategy(HashStrategy::new(n).unwrap()).build().unwrap();
         sharded.insert(&OrderItem { order_id: 3, product_id: 4, quantity: 5 }).await.unwrap();
         let moved = sharded
             .update::<OrderItem, _, _>((3, 4), (order_items::quantity.eq(6), order_items::order_id.eq(99)))
@@ -275,7 +277,7 @@ on_every_sharded_backend! {
         .unwrap();
         let sharded = shards
             .builder::<Conn>()
-            .strategy(Hash::new(n).unwrap())
+            .strategy(HashStrategy::new(n).unwrap())
             .table_strategy::<region_data::table>(geo)
             .build()
             .unwrap();
@@ -291,10 +293,10 @@ on_every_sharded_backend! {
         codes.sort();
         assert_eq!(codes, ["CA", "US"]);
 
-        let user = grant::Uuid::new_v4();
+        let user = grant::PortableUuid::new_v4();
         let created_at = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap();
         let sessions: Vec<UserSession> = (0..5)
-            .map(|i| UserSession { user_id: user, session_id: grant::Uuid::new_v4(), device: format!("d{i}"), created_at })
+            .map(|i| UserSession { user_id: user, session_id: grant::PortableUuid::new_v4(), device: format!("d{i}"), created_at })
             .collect();
         let placed = sharded.insert_all(&sessions).await.unwrap();
         let home = sharded.shard_for(&user_sessions::ShardKey { user_id: user }).unwrap();
@@ -307,7 +309,7 @@ on_every_sharded_backend! {
 on_every_sharded_backend! {
     /// Typed errors: a key outside every range, and a table without a strategy.
     async fn unroutable_keys_are_typed(shards) {
-        let ranges = Range::new(
+        let ranges = RangeStrategy::new(
             vec![
                 RangeEntry::new(Some(RangeBound::Int(0)), Some(RangeBound::Int(100)), ShardId(0)),
                 RangeEntry::new(Some(RangeBound::Int(100)), Some(RangeBound::Int(200)), ShardId(1)),
@@ -341,11 +343,9 @@ async fn unavailable_shards_and_pool_timeouts_are_typed() {
     use grant::PoolConfig;
     use std::time::Duration;
     let db = common::TestDb::migrated(common::Backend::Pg, "unavailable").await;
-    let pool = PoolConfig {
-        max_size: 1,
-        connection_timeout: Duration::from_millis(300),
-        ..PoolConfig::default()
-    };
+    let pool = PoolConfig::default()
+        .max_size(1)
+        .connection_timeout(Duration::from_millis(300));
     let sharded = grant::Sharded::<diesel_async::AsyncPgConnection>::builder()
         .pool(pool)
         .shard("up", &db.url)
@@ -494,7 +494,7 @@ async fn migrations_run_on_every_shard() {
     let sharded = grant::Sharded::<diesel_async::AsyncPgConnection>::builder()
         .shard("a", &dbs[0].url)
         .shard("b", &dbs[1].url)
-        .strategy(Hash::new(2).unwrap())
+        .strategy(HashStrategy::new(2).unwrap())
         .build()
         .unwrap();
     let report = sharded

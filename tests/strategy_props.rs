@@ -4,11 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use grant::__private::{KeyReader, KeyWriter};
 use grant::ShardId;
-use grant::key::{KeyReader, KeyWriter, PartValue};
+use grant::key::PartValue;
 use grant::shard::{
-    Buckets, Hash, JumpHash, KeyRange, Lookup, LookupValue, Modulo, MultiColumn, Range, RangeBound,
-    RangeEntry, ShardStrategy, ShardValues, TimeRange,
+    Buckets, HashStrategy, JumpHash, KeyRange, Lookup, LookupValue, Modulo, MultiColumn,
+    RangeBound, RangeEntry, RangeStrategy, ShardStrategy, ShardValues, TimeRange,
 };
 use proptest::prelude::*;
 use std::ops::Bound;
@@ -69,12 +70,12 @@ fn every_strategy() -> Vec<Box<dyn ShardStrategy>> {
     vec![
         Box::new(Modulo::new(1).unwrap()),
         Box::new(Modulo::new(grant::shard::MAX_SHARDS).unwrap()),
-        Box::new(Hash::new(13).unwrap()),
+        Box::new(HashStrategy::new(13).unwrap()),
         Box::new(JumpHash::new(1).unwrap()),
         Box::new(JumpHash::new(1000).unwrap()),
         Box::new(Buckets::even(1024, 7).unwrap()),
         Box::new(
-            Range::new(
+            RangeStrategy::new(
                 vec![
                     RangeEntry::new(None, Some(RangeBound::Int(-5)), ShardId(0)),
                     RangeEntry::new(Some(RangeBound::Int(10)), None, ShardId(1)),
@@ -84,7 +85,7 @@ fn every_strategy() -> Vec<Box<dyn ShardStrategy>> {
             .unwrap(),
         ),
         Box::new(
-            Range::new(
+            RangeStrategy::new(
                 vec![RangeEntry::new(
                     Some(RangeBound::Text("m".into())),
                     None,
@@ -154,7 +155,7 @@ proptest! {
             let hi = a.1.unwrap_or(i64::MAX).min(b.1.unwrap_or(i64::MAX));
             lo < hi
         }));
-        match Range::new(entries, default.map(ShardId)) {
+        match RangeStrategy::new(entries, default.map(ShardId)) {
             Ok(range) => {
                 prop_assert!(!empty && !overlap, "accepted an invalid configuration: {raw:?}");
                 for v in probes {

@@ -106,10 +106,7 @@ pub async fn data(name: &str, fill: bool) -> Data {
         .fold(grant::Sharded::<AsyncPgConnection>::builder(), |b, i| {
             b.shard(format!("s{i}"), &urls[i])
         })
-        .pool(grant::PoolConfig {
-            max_size: 20,
-            ..Default::default()
-        })
+        .pool(grant::PoolConfig::default().max_size(20))
         .strategy(JumpHash::new(SHARDS as u32).unwrap())
         .build()
         .unwrap();

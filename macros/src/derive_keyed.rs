@@ -31,7 +31,7 @@ pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
         let column = options.column_name.unwrap_or_else(|| ident.clone());
         let ty = &field.ty;
         column_impls.push(quote! {
-            impl #impl_generics ::grant::key::RecordColumn<#table::columns::#column>
+            impl #impl_generics ::grant::__private::RecordColumn<#table::columns::#column>
                 for #name #ty_generics #where_clause
             {
                 type Value = #ty;

@@ -162,7 +162,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     Ok(quote! {
         const _: () = {
             assert!(
-                ::grant::assoc::same_names(
+                ::grant::__private::same_names(
                     <#parent::table as ::grant::key::KeyedTable>::KEY_COLUMNS,
                     &[#(#parent_col_strs),*],
                 ),

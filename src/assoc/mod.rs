@@ -18,8 +18,8 @@
 
 mod belongs_to;
 mod columns_in;
-mod foreign_key;
+pub(crate) mod foreign_key;
 
 pub use belongs_to::{BelongingToDsl, BelongsTo, GroupedBy};
 pub use columns_in::{ColumnsIn, ValuesListSyntax};
-pub use foreign_key::{ForeignKey, ReadColumns, same_names};
+pub use foreign_key::{ForeignKey, ReadColumns};

@@ -111,11 +111,6 @@ impl Breaker {
         }
         (inner.state != before).then_some(before)
     }
-
-    /// Consecutive failures so far.
-    pub fn failures(&self) -> u32 {
-        self.lock().failures
-    }
 }
 
 #[cfg(test)]

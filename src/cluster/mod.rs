@@ -24,10 +24,11 @@ mod pool;
 mod probe;
 mod settings;
 
-pub use breaker::{Breaker, BreakerState};
+pub(crate) use breaker::Breaker;
+pub use breaker::BreakerState;
 pub use node::{Node, NodeRole};
 pub use pool::{Pool, PoolConfig, PooledConnection, ShardConnection};
-pub use probe::{LagTracker, Probe};
+pub(crate) use probe::Probe;
 pub use settings::{HealthConfig, ReplicaConfig, ReplicaPolicy};
 
 use crate::Error;
@@ -38,6 +39,7 @@ use std::time::{Duration, Instant};
 /// The servers of one shard, as configured: hosts that may hold the primary role (usually
 /// one) and replicas.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ShardNodes {
     /// URLs of the hosts that may be the primary, in order of preference.
     pub primaries: Vec<String>,

@@ -22,12 +22,19 @@ pub type PooledConnection<'a, C> = bb8::PooledConnection<'a, <C as ShardConnecti
 /// | `test_on_check_out` | false | a `SELECT 1` per checkout would double the round trips of every point lookup; broken connections are dropped when a statement fails on them |
 /// | `retry_connection` | false | a server that refuses connections fails the checkout at once, so a read moves on to the next server instead of waiting `connection_timeout` (bb8 retries until the timeout) |
 ///
+/// Built from its defaults with one setter per setting (fields can be read, and new settings
+/// may be added in any release, so the struct cannot be written as a literal):
+///
 /// ```
 /// use std::time::Duration;
-/// let config = grant::PoolConfig { max_size: 32, ..grant::PoolConfig::default() };
-/// assert_eq!(config.connection_timeout, Duration::from_secs(5));
+/// let config = grant::PoolConfig::default()
+///     .max_size(32)
+///     .connection_timeout(Duration::from_secs(2));
+/// assert_eq!(config.max_size, 32);
+/// assert_eq!(config.idle_timeout, Some(Duration::from_secs(600)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PoolConfig {
     /// Most connections the pool keeps open.
     pub max_size: u32,
@@ -60,6 +67,55 @@ impl Default for PoolConfig {
 }
 
 impl PoolConfig {
+    /// Sets `max_size`: most connections the pool keeps open (at least 1).
+    #[must_use]
+    pub fn max_size(mut self, max_size: u32) -> Self {
+        self.max_size = max_size;
+        self
+    }
+
+    /// Sets `min_idle`: idle connections the pool keeps ready.
+    #[must_use]
+    pub fn min_idle(mut self, min_idle: Option<u32>) -> Self {
+        self.min_idle = min_idle;
+        self
+    }
+
+    /// Sets `connection_timeout`: how long a statement waits for a connection.
+    #[must_use]
+    pub fn connection_timeout(mut self, connection_timeout: Duration) -> Self {
+        self.connection_timeout = connection_timeout;
+        self
+    }
+
+    /// Sets `idle_timeout`: idle connections are closed after this.
+    #[must_use]
+    pub fn idle_timeout(mut self, idle_timeout: Option<Duration>) -> Self {
+        self.idle_timeout = idle_timeout;
+        self
+    }
+
+    /// Sets `max_lifetime`: connections are closed after this age.
+    #[must_use]
+    pub fn max_lifetime(mut self, max_lifetime: Option<Duration>) -> Self {
+        self.max_lifetime = max_lifetime;
+        self
+    }
+
+    /// Sets `test_on_check_out`: whether each checkout runs a test query first.
+    #[must_use]
+    pub fn test_on_check_out(mut self, test_on_check_out: bool) -> Self {
+        self.test_on_check_out = test_on_check_out;
+        self
+    }
+
+    /// Sets `retry_connection`: whether bb8 keeps trying to connect until `connection_timeout`.
+    #[must_use]
+    pub fn retry_connection(mut self, retry_connection: bool) -> Self {
+        self.retry_connection = retry_connection;
+        self
+    }
+
     /// A pool of connections to `url` with these settings (opened lazily).
     pub fn build<C: ShardConnection>(&self, url: &str) -> Pool<C> {
         self.builder().build_unchecked(C::manager(url))

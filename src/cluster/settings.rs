@@ -24,10 +24,13 @@ pub enum ReplicaPolicy {
 /// | `read_your_writes` | 2 s | after a write, reads of that shard go to the primary this long (Rails' `delay`) |
 ///
 /// ```
-/// let r = grant::cluster::ReplicaConfig::default();
-/// assert_eq!(r.read_your_writes, std::time::Duration::from_secs(2));
+/// use std::time::Duration;
+/// use grant::cluster::{ReplicaConfig, ReplicaPolicy};
+/// let r = ReplicaConfig::default().policy(ReplicaPolicy::LeastConnections);
+/// assert_eq!(r.read_your_writes, Duration::from_secs(2));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReplicaConfig {
     /// How reads choose a replica.
     pub policy: ReplicaPolicy,
@@ -35,6 +38,29 @@ pub struct ReplicaConfig {
     pub max_lag: Duration,
     /// After a write, reads of the shard go to the primary for this long.
     pub read_your_writes: Duration,
+}
+
+impl ReplicaConfig {
+    /// Sets `policy`: how reads choose a replica.
+    #[must_use]
+    pub fn policy(mut self, policy: ReplicaPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets `max_lag`: replicas lagging more than this are skipped.
+    #[must_use]
+    pub fn max_lag(mut self, max_lag: Duration) -> Self {
+        self.max_lag = max_lag;
+        self
+    }
+
+    /// Sets `read_your_writes`: after a write, reads of the shard go to the primary this long.
+    #[must_use]
+    pub fn read_your_writes(mut self, read_your_writes: Duration) -> Self {
+        self.read_your_writes = read_your_writes;
+        self
+    }
 }
 
 impl Default for ReplicaConfig {
@@ -57,10 +83,12 @@ impl Default for ReplicaConfig {
 /// | `cool_down` | 5 s | how long an open circuit skips the node before one probe may close it |
 ///
 /// ```
-/// let h = grant::cluster::HealthConfig { interval: std::time::Duration::from_millis(200), ..Default::default() };
+/// use std::time::Duration;
+/// let h = grant::cluster::HealthConfig::default().interval(Duration::from_millis(200));
 /// assert_eq!(h.failure_threshold, 3);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HealthConfig {
     /// Time between probes of a node.
     pub interval: Duration,
@@ -70,6 +98,36 @@ pub struct HealthConfig {
     pub failure_threshold: u32,
     /// Time an open circuit waits before a probe may close it.
     pub cool_down: Duration,
+}
+
+impl HealthConfig {
+    /// Sets `interval`: time between probes of a node.
+    #[must_use]
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Sets `timeout`: longest a probe may take.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets `failure_threshold`: consecutive failures that open a circuit.
+    #[must_use]
+    pub fn failure_threshold(mut self, failure_threshold: u32) -> Self {
+        self.failure_threshold = failure_threshold;
+        self
+    }
+
+    /// Sets `cool_down`: time an open circuit waits before a probe may close it.
+    #[must_use]
+    pub fn cool_down(mut self, cool_down: Duration) -> Self {
+        self.cool_down = cool_down;
+        self
+    }
 }
 
 impl Default for HealthConfig {

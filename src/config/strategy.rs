@@ -4,8 +4,8 @@
 use super::ConfigError;
 use crate::ShardId;
 use crate::shard::{
-    Buckets, Hash, JumpHash, Lookup, LookupValue, Modulo, MultiColumn, Range, RangeBound,
-    RangeEntry, ShardStrategy, TimeRange,
+    Buckets, HashStrategy, JumpHash, Lookup, LookupValue, Modulo, MultiColumn, RangeBound,
+    RangeEntry, RangeStrategy, ShardStrategy, TimeRange,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
@@ -51,7 +51,7 @@ pub enum StrategyConfig {
         /// Number of shards (default: all).
         shards: Option<u32>,
     },
-    /// [`Hash`](struct@crate::shard::Hash).
+    /// [`HashStrategy`](crate::shard::HashStrategy).
     Hash {
         /// Number of shards (default: all).
         shards: Option<u32>,
@@ -69,7 +69,7 @@ pub enum StrategyConfig {
         #[serde(default)]
         moves: BTreeMap<String, String>,
     },
-    /// [`Range`].
+    /// [`RangeStrategy`].
     Range {
         /// The ranges.
         ranges: Vec<RangeConfig>,
@@ -198,7 +198,7 @@ impl StrategyConfig {
         let place = &names.place;
         Ok(match self {
             StrategyConfig::Modulo { shards } => Box::new(Modulo::new(names.count(*shards)?)?),
-            StrategyConfig::Hash { shards } => Box::new(Hash::new(names.count(*shards)?)?),
+            StrategyConfig::Hash { shards } => Box::new(HashStrategy::new(names.count(*shards)?)?),
             StrategyConfig::Jump { shards } => Box::new(JumpHash::new(names.count(*shards)?)?),
             StrategyConfig::Buckets { count, moves } => {
                 let mut buckets = Buckets::even(*count, names.count(None)?)?;
@@ -226,7 +226,7 @@ impl StrategyConfig {
                     .as_deref()
                     .map(|d| names.id(d, "default"))
                     .transpose()?;
-                Box::new(Range::new(entries, default)?)
+                Box::new(RangeStrategy::new(entries, default)?)
             }
             StrategyConfig::TimeRange {
                 ranges,

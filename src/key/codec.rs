@@ -49,6 +49,7 @@ impl KeyParseError {
 /// w.part(&3i32);
 /// assert_eq!(out, "a\\:b:3");
 /// ```
+#[derive(Debug)]
 pub struct KeyWriter<'a> {
     out: &'a mut String,
     first: bool,
@@ -91,6 +92,7 @@ impl<'a> KeyWriter<'a> {
 /// assert_eq!(r.part::<String>("name"), Ok("a:b".to_string()));
 /// assert_eq!(r.part::<i32>("n"), Ok(3));
 /// ```
+#[derive(Debug)]
 pub struct KeyReader<'a> {
     table: &'static str,
     input: &'a str,

@@ -36,7 +36,7 @@ pub trait KeyColumn: diesel::Column + Copy + Send + Sync + 'static {
 ///
 /// Built in: `SmallInt`, `Integer`, `BigInt` (and MySQL's `Unsigned<..>`), `Bool`, `Text`
 /// (and `VarChar`), `Binary`, `Date`, `Timestamp`, PostgreSQL's `Uuid` and `Timestamptz`,
-/// and grant's portable [`crate::sql_types::Uuid`]. `Nullable<..>` is never a key type.
+/// and grant's portable [`crate::sql_types::PortableUuid`]. `Nullable<..>` is never a key type.
 /// A custom SQL type can be made a key type by implementing this trait for it:
 ///
 /// ```
@@ -76,7 +76,7 @@ key_sql! {
     sql_types::Binary => Vec<u8>,
     sql_types::Date => chrono::NaiveDate,
     sql_types::Timestamp => chrono::NaiveDateTime,
-    crate::sql_types::Uuid => crate::Uuid,
+    crate::sql_types::PortableUuid => crate::PortableUuid,
 }
 
 #[cfg(feature = "postgres")]

@@ -23,7 +23,7 @@
 //! ```
 
 mod builder;
-pub mod codec;
+pub(crate) mod codec;
 mod column;
 mod db_error;
 mod insert_many;
@@ -36,21 +36,24 @@ mod part_value;
 mod query_dsl;
 pub(crate) mod run_async;
 pub(crate) mod run_sync;
-mod table;
-mod value;
+pub(crate) mod table;
+pub(crate) mod value;
 
 pub use builder::{Given, Missing};
-pub use codec::{KeyParseError, KeyReader, KeyWriter, fmt_key, parse_key};
+pub use codec::KeyParseError;
+pub(crate) use codec::{KeyReader, KeyWriter};
 pub use column::{KeyColumn, KeySql};
-pub use db_error::{map_read_error, map_write_error};
+pub(crate) use db_error::{map_read_error, map_write_error};
 pub use insert_many::InsertMany;
 pub use insert_one::InsertOne;
 pub use keyed::{KeyOf, Keyed};
-pub use keys_in::{BindLimit, KeysIn, MAX_KEYS_PER_STATEMENT, keys_per_statement};
+pub use keys_in::KeysIn;
+pub(crate) use keys_in::{BindLimit, keys_per_statement};
 pub(crate) use methods::{InsertRecord, InsertRecords};
 pub use part::KeyPart;
 pub use part_value::PartValue;
 pub use query_dsl::{DeleteKey, FindKey, KeyExists, KeyQueryDsl, UpdateKey};
 pub use run_async::KeyedAsync;
-pub use table::{CompositeKey, IntoKey, KeyBinds, KeyFrom, KeyedTable};
-pub use value::RecordColumn;
+pub(crate) use table::KeyBinds;
+pub use table::{CompositeKey, IntoKey, KeyFrom, KeyedTable};
+pub(crate) use value::RecordColumn;

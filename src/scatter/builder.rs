@@ -412,3 +412,6 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
         )
     }
 }
+
+crate::opaque_debug::opaque_debug!([O: OrderSpec] Ordered<O>, "Ordered");
+crate::opaque_debug::opaque_debug!(['a, C: ShardConnection, Q, S, O, P] Scatter<'a, C, Q, S, O, P>, "Scatter");

@@ -214,3 +214,6 @@ where {
         Ok(P::finish(groups, failed))
     }
 }
+
+crate::opaque_debug::opaque_debug!(['a, C: ShardConnection, Q, G, P] GroupedScatter<'a, C, Q, G, P>, "GroupedScatter");
+crate::opaque_debug::opaque_debug!(['a, C: ShardConnection, Q, G, A, P] GroupedAggregate<'a, C, Q, G, A, P>, "GroupedAggregate" where G: Expression, G::SqlType: SortSql, A: Aggregate);

@@ -34,3 +34,5 @@ impl<O: KeysetSql<DB>, DB: Backend> QueryFragment<DB> for KeysetFilter<O> {
         }
     }
 }
+
+crate::opaque_debug::opaque_debug!([O: OrderSpec] KeysetFilter<O>, "KeysetFilter");

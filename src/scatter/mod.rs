@@ -74,12 +74,10 @@ mod value;
 pub use aggregate::{Aggregate, Summable};
 pub use builder::{NoSelection, Ordered, Scatter, Unordered};
 pub use grouped::GroupedScatter;
-pub use keyset::KeysetFilter;
-pub use layout::Layout;
-pub use order::{After, Asc, Desc, KeysetSql, OrderSpec, OrderTerm, asc, desc};
+
+pub use order::{Asc, Desc, OrderSpec, OrderTerm, asc, desc};
 pub use policy::{FailFast, FailurePolicy, Partial, PartialResult, ShardFailure};
 pub use shard_query::{AggregateQuery, ExistsQuery, GroupedQuery, PageQuery};
-pub use sort_columns::SortColumns;
-pub use sorted_rows::{LoadSorted, OrderedScatter, OrderedShardQuery, SortedSelection};
+pub use sorted_rows::OrderedScatter;
 pub use stream::ScatterStream;
-pub use value::{AvgInput, AvgRounding, NullOrdering, SortSql, SortValue};
+pub use value::{AvgRounding, NullOrdering, SortSql, SortValue};

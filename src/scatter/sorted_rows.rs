@@ -264,3 +264,5 @@ where
         }
     }
 }
+
+crate::opaque_debug::opaque_debug!([O, U] LoadSorted<O, U>, "LoadSorted");

@@ -201,3 +201,5 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
         Ok(rows)
     }
 }
+
+crate::opaque_debug::opaque_debug!(['a, C: ShardConnection, Q, S, O: OrderSpec, U] ScatterStream<'a, C, Q, S, O, U>, "ScatterStream");

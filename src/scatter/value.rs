@@ -53,7 +53,7 @@ ord_values!(
     NaiveDateTime,
     chrono::DateTime<chrono::Utc>,
     uuid::Uuid,
-    crate::Uuid,
+    crate::PortableUuid,
     BigDecimal
 );
 
@@ -122,7 +122,7 @@ sort_sql! {
     sql_types::Float => f32,
     sql_types::Double => f64,
     sql_types::Numeric => BigDecimal,
-    crate::sql_types::Uuid => crate::Uuid,
+    crate::sql_types::PortableUuid => crate::PortableUuid,
 }
 
 #[cfg(feature = "postgres")]

@@ -117,3 +117,6 @@ impl<Q: Clone + Send, K> Retries<Q, K> for Idempotent {
         Cloning(Some(query))
     }
 }
+
+crate::opaque_debug::opaque_debug!([Q] Once<Q>, "Once");
+crate::opaque_debug::opaque_debug!([Q] Cloning<Q>, "Cloning");

@@ -21,10 +21,10 @@ use std::sync::Arc;
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # grant::table! { region_data (country_code, region_id) { country_code -> Text, region_id -> Integer, } }
 /// let shards = grant::Sharded::<AsyncSqliteConnection>::builder()
-///     .pool(grant::PoolConfig { max_size: 4, ..Default::default() })
+///     .pool(grant::PoolConfig::default().max_size(4))
 ///     .shard("eu", "/tmp/eu.db")
 ///     .shard("us", "/tmp/us.db")
-///     .strategy(Hash::new(2)?)
+///     .strategy(HashStrategy::new(2)?)
 ///     .table_strategy::<region_data::table>(Lookup::new(vec![("US".into(), grant::ShardId(1))], Some(grant::ShardId(0)))?)
 ///     .build()?;
 /// assert_eq!(shards.shard_names(), ["eu", "us"]);
@@ -214,3 +214,5 @@ impl<C: ShardConnection> ShardedBuilder<C> {
         ))
     }
 }
+
+crate::opaque_debug::opaque_debug!([C: ShardConnection] ShardedBuilder<C>, "ShardedBuilder");

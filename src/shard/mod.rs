@@ -8,7 +8,7 @@ mod dispatch;
 mod forward;
 mod id;
 mod immutable;
-pub mod operation;
+pub(crate) mod operation;
 mod per_shard;
 mod records;
 mod route_key;
@@ -23,26 +23,24 @@ mod transaction;
 mod update_set;
 
 pub(crate) use crate::cluster::exec::Plan;
-pub use access::{
-    Access, Kind, ReadKind, ReadOnly, StatementKind, WriteKind, Writes, read_only, writes,
-};
-pub(crate) use attempts::Fresh;
-pub use attempts::{Attempts, Idempotent, Rerun, Retries, RunOnce};
+pub(crate) use access::Access;
+pub use access::{ReadKind, ReadOnly, StatementKind, WriteKind, Writes, read_only, writes};
+pub(crate) use attempts::{Attempts, Fresh};
+pub use attempts::{Idempotent, Rerun, Retries, RunOnce};
 pub use builder::ShardedBuilder;
-pub use dispatch::{Route, RoutedStatement, Target};
+pub use dispatch::{Route, RoutedStatement};
 pub use id::ShardId;
-pub use immutable::set_shard_key_column;
 pub use per_shard::{PerShard, ShardResult};
 pub use route_key::{RouteKey, ShardKeyed};
 pub use routed::{AllShards, ByKey, OnShard, RouteDsl, Routed, ShardRef};
 pub use routing::Routing;
 pub use run::Run;
 pub use session::Session;
-pub use shard_key::{MAX_SHARD_KEY_PARTS, ShardValues};
+pub use shard_key::ShardValues;
 pub use sharded::{Output, Sharded};
 pub use strategy::{
-    Buckets, Hash, JumpHash, KeyRange, Lookup, LookupValue, MAX_SHARDS, Modulo, MultiColumn, Range,
-    RangeBound, RangeEntry, RouteError, ShardStrategy, StrategyError, TimeRange,
-    jump_consistent_hash,
+    Buckets, HashStrategy, JumpHash, KeyRange, Lookup, LookupValue, MAX_SHARDS, Modulo,
+    MultiColumn, RangeBound, RangeEntry, RangeStrategy, RouteError, ShardStrategy, StrategyError,
+    TimeRange, jump_consistent_hash,
 };
-pub use transaction::{AsyncFunc, ShardTx, TxRun};
+pub use transaction::{ShardTx, TxRun};

@@ -61,7 +61,7 @@ pub struct GetResult<U>(PhantomData<fn() -> U>);
 /// `first`: the first row (`LIMIT 1`).
 pub struct First<U>(PhantomData<fn() -> U>);
 /// `execute`: the number of affected rows.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct Execute;
 
 macro_rules! marker {
@@ -121,3 +121,7 @@ where
         RunQueryDsl::execute(query, conn).await
     }
 }
+
+crate::opaque_debug::opaque_debug!([U] Load<U>, "Load");
+crate::opaque_debug::opaque_debug!([U] GetResult<U>, "GetResult");
+crate::opaque_debug::opaque_debug!([U] First<U>, "First");

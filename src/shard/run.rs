@@ -130,3 +130,5 @@ where
             .await
     }
 }
+
+crate::opaque_debug::opaque_debug!(['a, C: ShardConnection, S, M] Run<'a, C, S, M>, "Run");

@@ -34,7 +34,7 @@ pub type Output<S, T> =
 /// ```
 /// # use grant::__doc_schema::{order_items, OrderItem};
 /// use grant::prelude::*;
-/// use grant::shard::Hash;
+/// use grant::shard::HashStrategy;
 /// use grant::sqlite::AsyncSqliteConnection;
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,7 +44,7 @@ pub type Output<S, T> =
 /// let shards = grant::Sharded::<AsyncSqliteConnection>::builder()
 ///     .shard("s0", &urls[0])
 ///     .shard("s1", &urls[1])
-///     .strategy(Hash::new(2)?)
+///     .strategy(HashStrategy::new(2)?)
 ///     .build()?;
 /// shards.insert(&OrderItem { order_id: 1, product_id: 2, quantity: 3 }).await?;
 /// let item: OrderItem = shards

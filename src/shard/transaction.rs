@@ -1,7 +1,8 @@
 //! Transactions on one shard, chosen by key.
 
+use super::dispatch::Target;
 use super::operation::{Execute, First, GetResult, Load, Operation};
-use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, Sharded, Target};
+use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, Sharded};
 use crate::cluster::ShardConnection;
 use crate::cluster::exec::statement_error;
 use crate::{Error, Result};
@@ -197,3 +198,6 @@ impl<C: ShardConnection> Sharded<C> {
         result
     }
 }
+
+crate::opaque_debug::opaque_debug!(['r, C: ShardConnection] ShardTx<'r, C>, "ShardTx");
+crate::opaque_debug::opaque_debug!(['a, 'r, C: ShardConnection, S] TxRun<'a, 'r, C, S>, "TxRun");

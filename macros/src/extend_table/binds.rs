@@ -16,7 +16,7 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
         .map(|c| quote!(<columns::#c as ::grant::__private::diesel::Expression>::SqlType))
         .collect();
     quote! {
-        impl<__DB> ::grant::key::KeyBinds<__DB> for #key_struct
+        impl<__DB> ::grant::__private::KeyBinds<__DB> for #key_struct
         where
             __DB: ::grant::__private::diesel::backend::Backend,
             #( __DB: ::grant::__private::diesel::sql_types::HasSqlType<#sql>,

@@ -57,12 +57,12 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
             /// `#[derive(grant::Keyed)]`).
             pub fn of<__R>(record: &__R) -> Self
             where
-                #( __R: ::grant::key::RecordColumn<columns::#cols>,
-                   <__R as ::grant::key::RecordColumn<columns::#cols>>::Value: key_checks::#value_traits, )*
+                #( __R: ::grant::__private::RecordColumn<columns::#cols>,
+                   <__R as ::grant::__private::RecordColumn<columns::#cols>>::Value: key_checks::#value_traits, )*
             {
                 #key_struct {
                     #( #cols: key_checks::#value_traits::to_key_part(
-                        <__R as ::grant::key::RecordColumn<columns::#cols>>::column_value(record)
+                        <__R as ::grant::__private::RecordColumn<columns::#cols>>::column_value(record)
                     ), )*
                 }
             }
@@ -80,11 +80,11 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
                 #key_struct { #( #cols: tuple.#idx, )* }
             }
             #[inline]
-            fn write_parts(&self, out: &mut ::grant::key::KeyWriter<'_>) {
+            fn write_parts(&self, out: &mut ::grant::__private::KeyWriter<'_>) {
                 #( out.part(&self.#cols); )*
             }
             #[inline]
-            fn read_parts(input: &mut ::grant::key::KeyReader<'_>) -> ::core::result::Result<Self, ::grant::KeyParseError> {
+            fn read_parts(input: &mut ::grant::__private::KeyReader<'_>) -> ::core::result::Result<Self, ::grant::KeyParseError> {
                 ::core::result::Result::Ok(#key_struct { #( #cols: input.part(#col_strs)?, )* })
             }
         }
@@ -92,7 +92,7 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
         impl ::core::fmt::Display for #key_struct {
             #[inline]
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                ::grant::key::fmt_key(self, f)
+                ::grant::__private::fmt_key(self, f)
             }
         }
 
@@ -100,7 +100,7 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
             type Err = ::grant::KeyParseError;
             #[inline]
             fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-                ::grant::key::parse_key(s)
+                ::grant::__private::parse_key(s)
             }
         }
     }

@@ -12,27 +12,27 @@ use crate::shard::ShardValues;
 ///
 /// ```
 /// use grant::key::PartValue;
-/// use grant::shard::{Hash, ShardStrategy, ShardValues};
-/// let h = Hash::new(4)?;
+/// use grant::shard::{HashStrategy, ShardStrategy, ShardValues};
+/// let h = HashStrategy::new(4)?;
 /// let shard = h.shard_for(&ShardValues::new([PartValue::Text("tenant-7"), PartValue::Int(12)]))?;
 /// assert!(shard.index() < 4);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hash {
+pub struct HashStrategy {
     shards: u32,
 }
 
-impl Hash {
+impl HashStrategy {
     /// Over `shards` shards (at least one).
     pub fn new(shards: u32) -> Result<Self, StrategyError> {
-        Ok(Hash {
+        Ok(HashStrategy {
             shards: shard_count("hash", shards)?,
         })
     }
 }
 
-impl ShardStrategy for Hash {
+impl ShardStrategy for HashStrategy {
     fn name(&self) -> &'static str {
         "hash"
     }

@@ -3,10 +3,10 @@
 //! | strategy | routes | adding shards |
 //! |---|---|---|
 //! | [`Modulo`] | integer key mod N | moves almost every key |
-//! | [`Hash`](struct@Hash) | stable hash mod N | moves almost every key |
+//! | [`HashStrategy`] | stable hash mod N | moves almost every key |
 //! | [`JumpHash`] | jump consistent hash of the stable hash | moves 1/N of the keys |
 //! | [`Buckets`] | stable hash -> one of B buckets -> bucket table | moves whole buckets you choose |
-//! | [`Range`] | integer or text ranges | split a range |
+//! | [`RangeStrategy`] | integer or text ranges | split a range |
 //! | [`TimeRange`] | date/time ranges, or calendar months | add a range |
 //! | [`Lookup`] | value -> shard (directory, list, geo), with a default | edit the map |
 //! | [`MultiColumn`] | first column picks a group of shards, the rest is hashed within it | grow a group |
@@ -25,12 +25,12 @@ mod range;
 mod time_range;
 
 pub use buckets::Buckets;
-pub use hash::Hash;
+pub use hash::HashStrategy;
 pub use jump::{JumpHash, jump_consistent_hash};
 pub use lookup::{Lookup, LookupValue};
 pub use modulo::Modulo;
 pub use multi_column::MultiColumn;
-pub use range::{Range, RangeBound, RangeEntry};
+pub use range::{RangeBound, RangeEntry, RangeStrategy};
 pub use time_range::TimeRange;
 
 use super::{ShardId, ShardValues};
@@ -184,7 +184,7 @@ pub(crate) fn shard_count(strategy: &'static str, n: u32) -> Result<u32, Strateg
 /// The configuration of a strategy was invalid.
 ///
 /// ```
-/// let err = grant::shard::Range::new(vec![], None).expect_err("no ranges");
+/// let err = grant::shard::RangeStrategy::new(vec![], None).expect_err("no ranges");
 /// assert!(err.to_string().contains("at least one range"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,7 +8,7 @@ use std::ops::Bound;
 
 /// `key mod N` for a one-column integer shard key (negative keys use the Euclidean
 /// remainder, so they land on 0..N too). Simple and predictable; adding a shard moves most
-/// keys. Text and other keys are refused: use [`super::Hash`] for them.
+/// keys. Text and other keys are refused: use [`super::HashStrategy`] for them.
 ///
 /// ```
 /// use grant::key::PartValue;

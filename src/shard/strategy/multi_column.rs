@@ -8,7 +8,7 @@ use crate::shard::ShardValues;
 /// For shard keys like `(tenant_id, user_id)`: a strategy on the first column chooses a
 /// group (its "shard ids" are group numbers), then the jump hash of the remaining columns
 /// chooses a shard inside the group. A big tenant can own a group of several shards while
-/// small tenants share one. (To hash all columns together, use [`super::Hash`] or
+/// small tenants share one. (To hash all columns together, use [`super::HashStrategy`] or
 /// [`super::JumpHash`], which read every column.)
 ///
 /// ```

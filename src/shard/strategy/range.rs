@@ -81,30 +81,30 @@ impl RangeEntry {
 /// use grant::key::PartValue;
 /// use grant::shard::{Range, RangeBound::Int, RangeEntry, ShardStrategy, ShardValues};
 /// use grant::ShardId;
-/// let r = Range::new(vec![
+/// let r = RangeStrategy::new(vec![
 ///     RangeEntry::new(None, Some(Int(1000)), ShardId(0)),
 ///     RangeEntry::new(Some(Int(1000)), Some(Int(5000)), ShardId(1)),
 ///     RangeEntry::new(Some(Int(5000)), None, ShardId(2)),
 /// ], None)?;
 /// assert_eq!(r.shard_for(&ShardValues::new([PartValue::Int(1000)])), Ok(ShardId(1)));
 /// // Overlapping ranges are a configuration error.
-/// assert!(Range::new(vec![
+/// assert!(RangeStrategy::new(vec![
 ///     RangeEntry::new(None, Some(Int(10)), ShardId(0)),
 ///     RangeEntry::new(Some(Int(5)), None, ShardId(1)),
 /// ], None).is_err());
 /// # Ok::<(), grant::shard::StrategyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Range {
+pub struct RangeStrategy {
     entries: Vec<RangeEntry>,
     default: Option<ShardId>,
     name: &'static str,
 }
 
-impl Range {
+impl RangeStrategy {
     /// The ranges (in any order), and the shard for keys outside all of them.
     pub fn new(entries: Vec<RangeEntry>, default: Option<ShardId>) -> Result<Self, StrategyError> {
-        Range::named("range", entries, default)
+        RangeStrategy::named("range", entries, default)
     }
 
     pub(crate) fn named(
@@ -161,7 +161,7 @@ impl Range {
                 ));
             }
         }
-        Ok(Range {
+        Ok(RangeStrategy {
             entries,
             default,
             name,
@@ -218,7 +218,7 @@ fn show(b: &Option<RangeBound>) -> String {
         .unwrap_or_else(|| "..".into())
 }
 
-impl ShardStrategy for Range {
+impl ShardStrategy for RangeStrategy {
     fn name(&self) -> &'static str {
         self.name
     }

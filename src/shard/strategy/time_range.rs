@@ -1,6 +1,6 @@
 //! Time range: dates and timestamps by explicit bounds or by calendar month.
 
-use super::range::{Range, RangeBound, RangeEntry};
+use super::range::{RangeBound, RangeEntry, RangeStrategy};
 use super::{KeyRange, RouteError, ShardStrategy, StrategyError};
 use crate::ShardId;
 use crate::key::PartValue;
@@ -11,7 +11,7 @@ use std::ops::Bound;
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// Date or timestamp shard keys by time: explicit `[start, end)` bounds, or whole calendar
-/// months (`2026-01` on one shard, `2026-02` on another). Validated like [`super::Range`]
+/// months (`2026-01` on one shard, `2026-02` on another). Validated like [`super::RangeStrategy`]
 /// (no overlap); a time outside every range goes to `default` or is refused. Date keys are
 /// placed at midnight UTC.
 ///
@@ -27,7 +27,7 @@ const MICROS_PER_DAY: i64 = 86_400_000_000;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeRange {
-    range: Range,
+    range: RangeStrategy,
 }
 
 impl TimeRange {
@@ -47,7 +47,7 @@ impl TimeRange {
             })
             .collect();
         Ok(TimeRange {
-            range: Range::named("time_range", entries, default)?,
+            range: RangeStrategy::named("time_range", entries, default)?,
         })
     }
 
