@@ -23,6 +23,7 @@ mod node;
 mod pool;
 mod probe;
 mod settings;
+mod setup;
 
 pub(crate) use breaker::Breaker;
 pub use breaker::BreakerState;
@@ -30,6 +31,8 @@ pub use node::{Node, NodeRole};
 pub use pool::{Pool, PoolConfig, PooledConnection, ShardConnection};
 pub(crate) use probe::Probe;
 pub use settings::{HealthConfig, ReplicaConfig, ReplicaPolicy};
+pub(crate) use setup::SetupParts;
+pub use setup::{AfterConnect, NodeInfo};
 
 use crate::Error;
 use std::sync::Arc;
@@ -45,6 +48,9 @@ pub struct ShardNodes {
     pub primaries: Vec<String>,
     /// URLs of read replicas.
     pub replicas: Vec<String>,
+    /// SQL run on each new connection to any of them, after the topology-wide session SQL
+    /// (see [`crate::ShardedBuilder::session_sql`]).
+    pub session_sql: Vec<String>,
 }
 
 impl ShardNodes {
@@ -53,7 +59,15 @@ impl ShardNodes {
         ShardNodes {
             primaries: vec![url.into()],
             replicas: Vec::new(),
+            session_sql: Vec::new(),
         }
+    }
+
+    /// Adds SQL that each new connection to this shard runs before its first statement
+    /// (`SET search_path TO tenant_7`), after the topology-wide session SQL.
+    pub fn session_sql(mut self, sql: impl Into<String>) -> Self {
+        self.session_sql.push(sql.into());
+        self
     }
 
     /// Adds a replica.
@@ -85,13 +99,14 @@ pub struct Cluster<C: ShardConnection> {
 }
 
 impl<C: ShardConnection> Cluster<C> {
-    /// A shard named `name` with these servers.
-    pub fn new(
+    /// A shard named `name` with these servers; `setup` is what its new connections run.
+    pub(crate) fn new(
         name: &str,
         nodes: &ShardNodes,
         pool: &PoolConfig,
         replica_config: &ReplicaConfig,
         health: &HealthConfig,
+        setup: &SetupParts<C>,
     ) -> Self {
         let name: Arc<str> = Arc::from(name);
         let breaker = || Breaker::new(health.failure_threshold, health.cool_down);
@@ -105,14 +120,17 @@ impl<C: ShardConnection> Cluster<C> {
                 } else {
                     format!("primary {}", i + 1)
                 };
-                Node::new(&name, label, url, pool, breaker())
+                Node::new(&name, label, url, pool, breaker(), setup, false)
             })
             .collect();
         let replicas = nodes
             .replicas
             .iter()
             .enumerate()
-            .map(|(i, url)| Node::new(&name, format!("replica {}", i + 1), url, pool, breaker()))
+            .map(|(i, url)| {
+                let label = format!("replica {}", i + 1);
+                Node::new(&name, label, url, pool, breaker(), setup, true)
+            })
             .collect();
         Cluster {
             name,

@@ -5,6 +5,7 @@ use super::breaker::{Breaker, BreakerState};
 use super::connect_errors::{ConnectErrors, Sink};
 use super::pool::{Pool, PoolConfig, PooledConnection, ShardConnection};
 use super::probe::{LagTracker, Probe};
+use super::setup::{ConnectionSetup, NodeInfo, SetupParts};
 use crate::Error;
 use diesel_async::TransactionManager;
 use std::sync::Arc;
@@ -48,13 +49,21 @@ impl<C: ShardConnection> Node<C> {
         url: &str,
         pool: &PoolConfig,
         breaker: Breaker,
+        setup: &SetupParts<C>,
+        replica: bool,
     ) -> Self {
         let connect_errors = Arc::new(ConnectErrors::default());
+        let label: Arc<str> = Arc::from(label);
+        let setup = ConnectionSetup {
+            session_sql: setup.session_sql.clone(),
+            hook: setup.hook.clone(),
+            node: NodeInfo::new(shard, &label, replica),
+        };
         Node {
             shard: shard.clone(),
-            label: Arc::from(label),
+            label,
             url: url.to_owned(),
-            pool: pool.build_with_sink::<C>(url, Sink(connect_errors.clone())),
+            pool: pool.build_with_sink::<C>(url, Sink(connect_errors.clone()), setup),
             breaker,
             in_flight: AtomicUsize::new(0),
             served: AtomicU64::new(0),

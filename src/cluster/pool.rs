@@ -126,10 +126,15 @@ impl PoolConfig {
         &self,
         url: &str,
         sink: super::connect_errors::Sink,
+        setup: super::setup::ConnectionSetup<C>,
     ) -> Pool<C> {
-        self.builder()
-            .error_sink(Box::new(sink))
-            .build_unchecked(C::manager(url))
+        let builder = self.builder().error_sink(Box::new(sink));
+        let builder = if setup.is_empty() {
+            builder
+        } else {
+            builder.connection_customizer(Box::new(setup))
+        };
+        builder.build_unchecked(C::manager(url))
     }
 
     fn builder<M: bb8::ManageConnection>(&self) -> bb8::Builder<M> {

@@ -1,6 +1,8 @@
 //! The topology: shards, pools and strategies, from TOML (with `${ENV}` in URLs) or code.
 //!
 //! ```toml
+//! session_sql = ["SET application_name = 'billing'"]  # every new connection runs these first
+//!
 //! [pool]                           # every shard's pool; all optional (see PoolConfig)
 //! max_size = 16
 //! connection_timeout_ms = 2000
@@ -15,6 +17,7 @@
 //! replicas = ["postgres://app@db1-replica/app"]      # reads go here (see [replicas])
 //! failover_hosts = ["postgres://app@db1-replica/app"] # may be promoted; writes follow
 //! pool = { max_size = 32 }         # this shard's own pool settings
+//! session_sql = ["SET search_path TO shard1"]         # after the topology's session_sql
 //!
 //! [replicas]                       # all optional (see ReplicaConfig)
 //! policy = "round_robin"           # or "random", "least_connections"
@@ -88,6 +91,9 @@ pub struct Topology {
     /// Per-table settings, by the table's SQL name.
     #[serde(default)]
     pub tables: BTreeMap<String, TableSection>,
+    /// SQL every new connection runs before its first statement.
+    #[serde(default)]
+    pub session_sql: Vec<String>,
 }
 
 /// A `[[shards]]` entry.
@@ -106,6 +112,9 @@ pub struct ShardSection {
     pub failover_hosts: Vec<String>,
     /// Pool settings of this shard, over `[pool]`.
     pub pool: Option<PoolSection>,
+    /// SQL each new connection to this shard runs, after the topology's `session_sql`.
+    #[serde(default)]
+    pub session_sql: Vec<String>,
 }
 
 /// A `[tables.<name>]` entry.
@@ -270,13 +279,20 @@ impl Topology {
             .pool(base.clone())
             .replicas(self.replicas.config())
             .health(self.health.config());
+        for sql in &self.session_sql {
+            builder = builder.session_sql(sql.clone());
+        }
         for shard in &self.shards {
-            let nodes = ShardNodes {
-                primaries: std::iter::once(shard.url.clone())
-                    .chain(shard.failover_hosts.iter().cloned())
-                    .collect(),
-                replicas: shard.replicas.clone(),
-            };
+            let mut nodes = ShardNodes::primary(shard.url.clone());
+            for host in &shard.failover_hosts {
+                nodes = nodes.failover_host(host.clone());
+            }
+            for replica in &shard.replicas {
+                nodes = nodes.replica(replica.clone());
+            }
+            for sql in &shard.session_sql {
+                nodes = nodes.session_sql(sql.clone());
+            }
             let pool = shard.pool.as_ref().map(|own| own.apply(&base));
             builder = builder.shard_nodes_with_pool(&shard.name, nodes, pool);
         }

@@ -12,7 +12,7 @@ use diesel::query_builder::{AstPass, QueryFragment};
 /// balanced tree so that 1,000 keys stay far below SQLite's expression depth limit. An empty
 /// list is `1 = 0`. Build it with
 /// [`crate::KeyQueryDsl::find_keys`]; the runners (`find_many`) split long lists into
-/// statements that stay under each backend's bind-parameter limit ([`BindLimit`]).
+/// statements that stay under each backend's bind-parameter limit ([`FindManyByKeys::keys_per_statement`](crate::key::methods::FindManyByKeys::keys_per_statement)).
 ///
 /// ```
 /// # use grant::__doc_schema::order_items;

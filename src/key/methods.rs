@@ -77,7 +77,7 @@ where
 }
 
 /// `SELECT <the record's columns> FROM t WHERE <key> IN (..)`: many records by their keys,
-/// in statements of at most [`keys_per_statement`] keys.
+/// in statements of at most [`FindManyByKeys::keys_per_statement`] keys.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` can't be read by a list of keys on this backend",
     note = "derive diesel's `Selectable` (and `grant::Keyed`) for `{Self}`"

@@ -93,7 +93,7 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     }
 
     /// The records with these keys, in one statement per
-    /// [`keys_per_statement`](crate::key::keys_per_statement) keys (one round trip for up to
+    /// [`keys_per_statement`](crate::key::methods::FindManyByKeys::keys_per_statement) keys (one round trip for up to
     /// 1,000 keys), returned in the order of `keys`; keys without a row are skipped, and a key
     /// given twice gives its row once.
     fn find_many<'c, C, K>(

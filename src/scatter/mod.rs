@@ -5,7 +5,7 @@
 //!   the rows are merged by a heap over the sorted shard results, then `OFFSET` and `LIMIT`
 //!   apply once, globally. The ordering is given once (`(desc(a), asc(b))`): grant reads
 //!   its values from each row (from the row's own fields when they are selected columns,
-//!   see [`Layout`]) and compares them like the backend (`NULL` last in ascending order on
+//!   the row's layout) and compares them like the backend (`NULL` last in ascending order on
 //!   PostgreSQL, first on MySQL and SQLite).
 //! * **Keyset pages** (`after(last_seen)`): each shard returns only rows after the last one
 //!   seen (`a >= $1 AND ((a > $1) OR (a = $1 AND b > $2))`, which an index on the ordering

@@ -198,9 +198,9 @@ impl<O: OrderSpec, U> LoadSorted<O, U> {
     note = "the selection must load as `{U}`, and every sort expression must be a column or expression of the queried tables with a type grant can compare (see `grant::scatter::SortValue`)"
 )]
 pub trait OrderedScatter<C: ShardConnection, S, O: OrderSpec, U>: Clone + Sync + Sized {
-    /// The statement of one shard ([`OrderedShardQuery`]).
+    /// The statement of one shard.
     type Page: Send;
-    /// The operation that loads its rows ([`LoadSorted`]).
+    /// The operation that loads its rows.
     type Load: Operation<C, Self::Page, Output = Vec<(O::Values, U)>>;
     /// Where the rows keep their sort values.
     fn layout(ordering: &O, selection: &S) -> Layout;

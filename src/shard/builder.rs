@@ -2,11 +2,14 @@
 
 use super::{Routing, ShardStrategy};
 use crate::cluster::{
-    Cluster, HealthConfig, PoolConfig, ReplicaConfig, ShardConnection, ShardNodes,
+    AfterConnect, Cluster, HealthConfig, NodeInfo, PoolConfig, ReplicaConfig, SetupParts,
+    ShardConnection, ShardNodes,
 };
 use crate::config::ConfigError;
 use crate::key::KeyedTable;
 use crate::{Result, Sharded};
+use diesel::QueryResult;
+use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -15,7 +18,7 @@ use std::sync::Arc;
 /// at least one shard, unique names, and strategies that only name existing shards.
 ///
 /// ```
-/// use grant::shard::{Hash, Lookup};
+/// use grant::shard::{HashStrategy, Lookup};
 /// use grant::sqlite::AsyncSqliteConnection;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,7 +41,8 @@ pub struct ShardedBuilder<C: ShardConnection> {
     shards: Vec<(String, ShardNodes, Option<PoolConfig>)>,
     default: Option<Arc<dyn ShardStrategy>>,
     tables: HashMap<String, Arc<dyn ShardStrategy>>,
-    _connection: std::marker::PhantomData<fn() -> C>,
+    session_sql: Vec<String>,
+    after_connect: Option<AfterConnect<C>>,
 }
 
 impl<C: ShardConnection> ShardedBuilder<C> {
@@ -50,8 +54,50 @@ impl<C: ShardConnection> ShardedBuilder<C> {
             shards: Vec::new(),
             default: None,
             tables: HashMap::new(),
-            _connection: std::marker::PhantomData,
+            session_sql: Vec::new(),
+            after_connect: None,
         }
+    }
+
+    /// Adds SQL that every new connection, to every node of every shard, runs before its
+    /// first statement (`SET application_name = 'billing'`); per shard, see
+    /// [`ShardNodes::session_sql`]. See [`crate::cluster::NodeInfo`] for what a failure does.
+    pub fn session_sql(mut self, sql: impl Into<String>) -> Self {
+        self.session_sql.push(sql.into());
+        self
+    }
+
+    /// Runs `hook` on every new connection, after the session SQL and before its first
+    /// statement; the hook is told the shard and node ([`NodeInfo`]) so that it can set up
+    /// each differently. A hook that fails discards the connection, and the statement that
+    /// waited for it fails with [`crate::Error::ShardUnavailable`].
+    ///
+    /// ```
+    /// use diesel_async::SimpleAsyncConnection;
+    /// use grant::sqlite::AsyncSqliteConnection;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = grant::__doc_schema::DocDir::new();
+    /// let shards = grant::Sharded::<AsyncSqliteConnection>::builder()
+    ///     .shard("s0", dir.0.join("s0.db").display().to_string())
+    ///     .after_connect(|conn, node| Box::pin(async move {
+    ///         let pragma = format!("PRAGMA user_version = {}", if node.shard() == "s0" { 7 } else { 8 });
+    ///         conn.batch_execute(&pragma).await
+    ///     }))
+    ///     .strategy(grant::shard::Modulo::new(1)?)
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn after_connect<F>(mut self, hook: F) -> Self
+    where
+        F: for<'a> Fn(&'a mut C, &'a NodeInfo) -> BoxFuture<'a, QueryResult<()>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.after_connect = Some(AfterConnect::new(hook));
+        self
     }
 
     /// Pool settings for every shard (see [`PoolConfig`] for the defaults).
@@ -198,12 +244,22 @@ impl<C: ShardConnection> ShardedBuilder<C> {
             .shards
             .iter()
             .map(|(name, nodes, pool)| {
+                let setup = SetupParts {
+                    session_sql: self
+                        .session_sql
+                        .iter()
+                        .chain(&nodes.session_sql)
+                        .cloned()
+                        .collect(),
+                    hook: self.after_connect.clone(),
+                };
                 Cluster::new(
                     name,
                     nodes,
                     pool.as_ref().unwrap_or(&self.pool),
                     &self.replicas,
                     &self.health,
+                    &setup,
                 )
             })
             .collect();

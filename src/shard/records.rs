@@ -244,7 +244,7 @@ impl<C: ShardConnection> Sharded<C> {
     }
 
     /// The records with these keys: keys grouped by shard, each shard asked once (in
-    /// statements of up to [`keys_per_statement`] keys), all shards in parallel; rows come
+    /// statements of up to [`keys_per_statement`](crate::key::methods::FindManyByKeys::keys_per_statement) keys), all shards in parallel; rows come
     /// back in the order of `keys`, missing keys skipped.
     pub async fn find_many<R, K>(&self, keys: impl IntoIterator<Item = K>) -> Result<Vec<R>>
     where

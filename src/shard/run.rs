@@ -94,7 +94,7 @@ where
             .await
     }
 
-    /// Exactly one row (an error satisfying [`Error::is_not_found`] when none; see
+    /// Exactly one row (an error satisfying [`Error::is_not_found`](crate::Error::is_not_found) when none; see
     /// [`crate::OptionalExt`]).
     pub async fn get_result<U>(self) -> Result<Output<S, U>>
     where

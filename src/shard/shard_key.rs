@@ -24,7 +24,7 @@ pub struct ShardValues<'a> {
 }
 
 impl<'a> ShardValues<'a> {
-    /// The shard key with these parts. A shard key has 1 to [`MAX_SHARD_KEY_PARTS`] parts
+    /// The shard key with these parts. A shard key has 1 to 4 parts
     /// (checked when compiling: `grant::table!` refuses longer shard keys).
     pub fn new<const N: usize>(parts: [PartValue<'a>; N]) -> Self {
         const {

@@ -22,10 +22,12 @@ pub fn mysql_server_url() -> String {
     std::env::var("GRANT_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:53306".into())
 }
 
-/// A database name no other test (or test process) uses.
+/// A database name no other test (or test process) uses, at most 63 characters (MySQL
+/// allows 64, PostgreSQL 63): long test names are cut, the unique tail is kept.
 pub fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let random = uuid::Uuid::new_v4().simple().to_string();
+    let prefix = &prefix[..prefix.len().min(32)];
     format!(
         "grant_{prefix}_{}_{}_{}",
         std::process::id(),
