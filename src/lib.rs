@@ -48,6 +48,12 @@
 
 extern crate self as grant;
 
+#[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+compile_error!(
+    "grant needs at least one backend: enable the feature `postgres`, `mysql` or `sqlite` \
+     (for example `grant = { version = \"0.1\", default-features = false, features = [\"postgres\"] }`)"
+);
+
 pub mod assoc;
 pub mod cluster;
 mod condition;

@@ -2,7 +2,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 #[path = "../schema/mod.rs"]
 mod schema;
 
@@ -10,6 +9,10 @@ use diesel::prelude::*;
 use grant::Error;
 use schema::models::OrderItem;
 use schema::order_items;
+
+/// The example schema's SQLite migrations.
+const SQLITE_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/sqlite");
 
 fn item(order_id: i64, product_id: i64, quantity: i32) -> OrderItem {
     OrderItem {
@@ -30,7 +33,7 @@ fn sync_api_on_plain_diesel() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("sync.db");
     let mut conn = diesel::SqliteConnection::establish(&path.display().to_string()).expect("open");
-    conn.run_pending_migrations(common::SQLITE_MIGRATIONS)
+    conn.run_pending_migrations(SQLITE_MIGRATIONS)
         .expect("migrations");
 
     item(1, 1, 5).insert(&mut conn).expect("insert");

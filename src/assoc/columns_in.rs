@@ -15,8 +15,10 @@ use diesel::query_builder::{AstPass, QueryFragment};
 /// use diesel::debug_query;
 /// let parents = [OrderItem { order_id: 1, product_id: 2, quantity: 0 }, OrderItem { order_id: 3, product_id: 4, quantity: 0 }];
 /// let q = Shipment::belonging_to(&parents[..]);
+/// # #[cfg(feature = "postgres")] {
 /// let sql = debug_query::<diesel::pg::Pg, _>(&q).to_string();
 /// assert!(sql.contains(r#"("shipments"."order_id", "shipments"."product_id") IN (($1, $2), ($3, $4))"#), "{sql}");
+/// # }
 /// ```
 #[derive(Debug, Clone)]
 pub struct ColumnsIn<Cols, K> {

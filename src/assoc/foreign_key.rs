@@ -37,9 +37,9 @@ pub trait ForeignKey<P: KeyedTable>: KeyedTable {
 /// checks that a foreign key names its parent's key).
 ///
 /// ```
-/// const SAME: bool = grant::assoc::same_names(&["a", "b"], &["a", "b"]);
+/// const SAME: bool = grant::__private::same_names(&["a", "b"], &["a", "b"]);
 /// assert!(SAME);
-/// assert!(!grant::assoc::same_names(&["a"], &["b"]));
+/// assert!(!grant::__private::same_names(&["a"], &["b"]));
 /// ```
 pub const fn same_names(a: &[&str], b: &[&str]) -> bool {
     if a.len() != b.len() {

@@ -12,8 +12,10 @@
 //!     .inner_join(order_items::table)
 //!     .filter(order_items::quantity.gt(1))
 //!     .select((shipments::shipment_id, order_items::quantity));
+//! # #[cfg(feature = "postgres")] {
 //! let sql = diesel::debug_query::<diesel::pg::Pg, _>(&q).to_string();
 //! assert!(sql.contains(r#"INNER JOIN "order_items" ON (("shipments"."order_id" = "order_items"."order_id") AND ("shipments"."product_id" = "order_items"."product_id"))"#), "{sql}");
+//! # }
 //! ```
 
 mod belongs_to;

@@ -25,17 +25,6 @@ struct Inner {
 /// A circuit breaker. Guarantee: an open breaker lets nothing through until its cool-down
 /// has passed; then it lets requests through as half-open, and the first success closes it
 /// while the first failure opens it again.
-///
-/// ```
-/// use grant::cluster::{Breaker, BreakerState};
-/// use std::time::Duration;
-/// let b = Breaker::new(2, Duration::from_secs(60));
-/// assert!(b.allows());
-/// b.record_failure();
-/// b.record_failure();
-/// assert_eq!(b.state(), BreakerState::Open);
-/// assert!(!b.allows());
-/// ```
 #[derive(Debug)]
 pub struct Breaker {
     inner: Mutex<Inner>,
@@ -115,6 +104,18 @@ impl Breaker {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn breaker_opens_after_threshold() {
+        use super::{Breaker, BreakerState};
+        use std::time::Duration;
+        let b = Breaker::new(2, Duration::from_secs(60));
+        assert!(b.allows());
+        b.record_failure();
+        b.record_failure();
+        assert_eq!(b.state(), BreakerState::Open);
+        assert!(!b.allows());
+    }
+
     use super::*;
 
     #[test]

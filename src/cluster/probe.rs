@@ -1,6 +1,7 @@
 //! What a health probe asks a node: does it accept writes, where is it in the replication
 //! stream, and how far behind is it.
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel::QueryResult;
 use std::time::Duration;
 
@@ -29,22 +30,6 @@ pub struct Probe {
 /// When the primary cannot be probed (it is down), positions noted before still count; with
 /// none pending, a replica that replayed all the WAL it received has no lag. Backends that
 /// report their own lag (MySQL's `Seconds_Behind_Master`) are taken at their word.
-///
-/// ```
-/// use grant::cluster::{LagTracker, Probe};
-/// use std::time::{Duration, Instant};
-/// let mut lag = LagTracker::default();
-/// let t0 = Instant::now();
-/// let primary = |pos| Probe { writable: true, position: Some(pos), received: None, behind: None };
-/// let replica = |pos| Probe { writable: false, position: Some(pos), received: Some(pos), behind: None };
-/// assert_eq!(lag.observe(t0, &replica(100), Some(&primary(100))), Some(Duration::ZERO));
-/// // The replica stops replaying at 100 while the primary moves on.
-/// lag.observe(t0 + Duration::from_secs(1), &replica(100), Some(&primary(200)));
-/// let behind = lag.observe(t0 + Duration::from_secs(3), &replica(100), Some(&primary(300)));
-/// assert_eq!(behind, Some(Duration::from_secs(2)));
-/// // It catches up.
-/// assert_eq!(lag.observe(t0 + Duration::from_secs(4), &replica(300), Some(&primary(300))), Some(Duration::ZERO));
-/// ```
 #[derive(Debug, Default)]
 pub struct LagTracker {
     pending: std::collections::VecDeque<(std::time::Instant, i64)>,
@@ -93,6 +78,7 @@ impl LagTracker {
     }
 }
 
+#[cfg(feature = "postgres")]
 fn seconds(s: Option<f64>) -> Option<Duration> {
     s.map(|s| Duration::from_secs_f64(s.max(0.0)))
 }
@@ -172,4 +158,52 @@ pub(crate) async fn probe_mysql(
         received: None,
         behind,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lag_tracker_measures_unreplayed_time() {
+        use super::{LagTracker, Probe};
+        use std::time::{Duration, Instant};
+        let mut lag = LagTracker::default();
+        let t0 = Instant::now();
+        let primary = |pos| Probe {
+            writable: true,
+            position: Some(pos),
+            received: None,
+            behind: None,
+        };
+        let replica = |pos| Probe {
+            writable: false,
+            position: Some(pos),
+            received: Some(pos),
+            behind: None,
+        };
+        assert_eq!(
+            lag.observe(t0, &replica(100), Some(&primary(100))),
+            Some(Duration::ZERO)
+        );
+        // The replica stops replaying at 100 while the primary moves on.
+        lag.observe(
+            t0 + Duration::from_secs(1),
+            &replica(100),
+            Some(&primary(200)),
+        );
+        let behind = lag.observe(
+            t0 + Duration::from_secs(3),
+            &replica(100),
+            Some(&primary(300)),
+        );
+        assert_eq!(behind, Some(Duration::from_secs(2)));
+        // It catches up.
+        assert_eq!(
+            lag.observe(
+                t0 + Duration::from_secs(4),
+                &replica(300),
+                Some(&primary(300))
+            ),
+            Some(Duration::ZERO)
+        );
+    }
 }

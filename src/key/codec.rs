@@ -42,7 +42,7 @@ impl KeyParseError {
 /// generates.
 ///
 /// ```
-/// # use grant::key::KeyWriter;
+/// # use grant::__private::KeyWriter;
 /// let mut out = String::new();
 /// let mut w = KeyWriter::new(&mut out);
 /// w.part(&String::from("a:b"));
@@ -87,7 +87,7 @@ impl<'a> KeyWriter<'a> {
 /// generates.
 ///
 /// ```
-/// # use grant::key::KeyReader;
+/// # use grant::__private::KeyReader;
 /// let mut r = KeyReader::new("t", "a\\:b:3").expect("well escaped");
 /// assert_eq!(r.part::<String>("name"), Ok("a:b".to_string()));
 /// assert_eq!(r.part::<i32>("n"), Ok(3));

@@ -6,18 +6,6 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 /// Maps the error of a write on `table`. `key` gives the key that was written when there is
 /// exactly one; for batches the key comes from the server's message where it says one.
-///
-/// ```
-/// use diesel::result::{DatabaseErrorKind, Error as DieselError};
-/// let err = DieselError::DatabaseError(
-///     DatabaseErrorKind::UniqueViolation,
-///     Box::new(String::from("UNIQUE constraint failed: order_items.order_id")),
-/// );
-/// match grant::key::map_write_error("order_items", Some("1:2".into()), err) {
-///     grant::Error::DuplicateKey { table, key, .. } => assert_eq!((table, key.as_str()), ("order_items", "1:2")),
-///     other => panic!("{other}"),
-/// }
-/// ```
 pub fn map_write_error(table: &'static str, key: Option<String>, err: DieselError) -> Error {
     match err {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
@@ -78,6 +66,23 @@ fn key_from_message(details: Option<&str>, message: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unique_violation_is_duplicate_key() {
+        use diesel::result::{DatabaseErrorKind, Error as DieselError};
+        let err = DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new(String::from(
+                "UNIQUE constraint failed: order_items.order_id",
+            )),
+        );
+        match super::map_write_error("order_items", Some("1:2".into()), err) {
+            crate::Error::DuplicateKey { table, key, .. } => {
+                assert_eq!((table, key.as_str()), ("order_items", "1:2"))
+            }
+            other => panic!("{other}"),
+        }
+    }
+
     use super::key_from_message;
 
     #[test]

@@ -6,7 +6,7 @@
 //! SQLite the records are inserted by diesel's own (blocking) batch insert on the
 //! connection's worker thread, in a transaction: one hop to the thread, not one per row.
 
-use super::{BindLimit, InsertRecords, Keyed, KeyedTable, map_write_error};
+use super::{InsertRecords, Keyed, KeyedTable, map_write_error};
 use crate::Result;
 use diesel::{Insertable, QueryResult};
 use std::future::Future;
@@ -51,10 +51,12 @@ pub trait InsertMany<C>: Keyed + Sized {
 }
 
 /// Records per statement under `DB`'s bind limit (every column of the table bound).
-fn rows_per_statement<R: Keyed, DB: BindLimit>() -> usize {
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn rows_per_statement<R: Keyed, DB: super::BindLimit>() -> usize {
     (DB::MAX_BIND_PARAMS / <R::Table as KeyedTable>::COLUMN_COUNT.max(1)).max(1)
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 macro_rules! server_insert_many {
     ($conn:ty, $backend:ty) => {
         impl<R> InsertMany<$conn> for R

@@ -4,7 +4,7 @@
 ///
 /// ```
 /// # use grant::__doc_schema::{order_items, OrderItem};
-/// use grant::key::RecordColumn;
+/// use grant::__private::RecordColumn;
 /// let item = OrderItem { order_id: 1, product_id: 2, quantity: 3 };
 /// assert_eq!(*RecordColumn::<order_items::quantity>::column_value(&item), 3);
 /// ```

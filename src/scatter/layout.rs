@@ -26,18 +26,6 @@ pub enum Layout {
 impl Layout {
     /// [`Layout::Within`] when every sort expression of `exprs` is a column that `selection`
     /// selects, [`Layout::Prefixed`] otherwise. Compares the SQL that backend `DB` renders.
-    ///
-    /// ```
-    /// # use grant::__doc_schema::{order_items, OrderItem};
-    /// use diesel::prelude::*;
-    /// use diesel::sqlite::Sqlite;
-    /// use grant::scatter::{asc, desc, Layout, OrderSpec};
-    /// let ordering = (desc(order_items::quantity), asc(order_items::order_id));
-    /// let layout = Layout::find::<Sqlite, _, _>(&ordering, &OrderItem::as_select());
-    /// assert!(matches!(layout, Layout::Within { positions: [2, 0, ..], fields: 3 }));
-    /// let layout = Layout::find::<Sqlite, _, _>(&ordering, &order_items::product_id);
-    /// assert_eq!(layout, Layout::Prefixed);
-    /// ```
     pub fn find<DB, O, S>(ordering: &O, selection: &S) -> Layout
     where
         DB: Backend,
@@ -127,6 +115,27 @@ fn split_select_list(sql: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    #[cfg(feature = "sqlite")]
+    fn layout_reads_selected_columns() {
+        use super::Layout;
+        use crate::__doc_schema::{OrderItem, order_items};
+        use crate::scatter::{asc, desc};
+        use diesel::prelude::*;
+        use diesel::sqlite::Sqlite;
+        let ordering = (desc(order_items::quantity), asc(order_items::order_id));
+        let layout = Layout::find::<Sqlite, _, _>(&ordering, &OrderItem::as_select());
+        assert!(matches!(
+            layout,
+            Layout::Within {
+                positions: [2, 0, ..],
+                fields: 3
+            }
+        ));
+        let layout = Layout::find::<Sqlite, _, _>(&ordering, &order_items::product_id);
+        assert_eq!(layout, Layout::Prefixed);
+    }
+
     use super::*;
 
     #[test]

@@ -292,7 +292,7 @@ macro_rules! single_keyset_sql {
 single_keyset_sql!(Asc);
 single_keyset_sql!(Desc);
 
-#[cfg(test)]
+#[cfg(all(test, feature = "postgres"))]
 mod tests {
     use super::*;
     use crate::__doc_schema::order_items;

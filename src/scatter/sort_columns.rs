@@ -11,17 +11,6 @@ use diesel::row::Row;
 
 /// An ordering whose sort expressions backend `DB` can render and whose values it can
 /// read from a row: implemented for every [`OrderSpec`] whose terms qualify.
-///
-/// ```
-/// # use grant::__doc_schema::order_items;
-/// use diesel::sqlite::Sqlite;
-/// use grant::scatter::{asc, desc, SortColumns};
-/// fn terms<O: SortColumns<Sqlite>>(ordering: &O) -> Vec<String> {
-///     O::terms_sql(&ordering.exprs()).unwrap()
-/// }
-/// let ordering = (desc(order_items::quantity), asc(order_items::order_id));
-/// assert_eq!(terms(&ordering), [r#"`order_items`.`quantity`"#, r#"`order_items`.`order_id`"#]);
-/// ```
 pub trait SortColumns<DB: Backend>: OrderSpec {
     /// How many terms the ordering has.
     const TERMS: usize;
@@ -96,3 +85,23 @@ macro_rules! single_sort_column {
 
 single_sort_column!(Asc);
 single_sort_column!(Desc);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[cfg(feature = "sqlite")]
+    fn sort_terms_render_as_sql() {
+        use super::SortColumns;
+        use crate::__doc_schema::order_items;
+        use crate::scatter::{asc, desc};
+        use diesel::sqlite::Sqlite;
+        fn terms<O: SortColumns<Sqlite>>(ordering: &O) -> Vec<String> {
+            O::terms_sql(&ordering.exprs()).unwrap()
+        }
+        let ordering = (desc(order_items::quantity), asc(order_items::order_id));
+        assert_eq!(
+            terms(&ordering),
+            [r#"`order_items`.`quantity`"#, r#"`order_items`.`order_id`"#]
+        );
+    }
+}

@@ -148,7 +148,9 @@ impl<T: SortSql + sql_types::SqlType + sql_types::SingleValue> SortSql for sql_t
 ///
 /// ```
 /// use grant::scatter::NullOrdering;
+/// # #[cfg(feature = "postgres")] {
 /// assert!(<diesel::pg::Pg as NullOrdering>::NULLS_LARGEST);
+/// # }
 /// assert!(!<diesel::sqlite::Sqlite as NullOrdering>::NULLS_LARGEST);
 /// ```
 pub trait NullOrdering {
@@ -199,8 +201,10 @@ tuple_values!(A 0, B 1, C 2, D 3);
 ///
 /// ```
 /// use grant::scatter::AvgRounding;
+/// # #[cfg(all(feature = "postgres", feature = "mysql"))] {
 /// assert_eq!(<diesel::mysql::Mysql as AvgRounding>::avg_scale(0), Some(4));
 /// assert_eq!(<diesel::pg::Pg as AvgRounding>::avg_scale(0), None);
+/// # }
 /// ```
 pub trait AvgRounding {
     /// The decimal places of `AVG` over a column with `input_scale` decimal places

@@ -20,16 +20,6 @@ pub enum Access {
 
 /// A statement whose kind grant knows: selects read; inserts, updates, deletes and raw SQL
 /// write (raw SQL that only reads can say so with [`read_only`]).
-///
-/// ```
-/// # use grant::__doc_schema::order_items;
-/// use grant::shard::{Access, StatementKind};
-/// use diesel::prelude::*;
-/// fn kind<Q: StatementKind>(_: &Q) -> Access { Q::ACCESS }
-/// assert_eq!(kind(&order_items::table.filter(order_items::quantity.gt(1)).select(order_items::order_id)), Access::Read);
-/// assert_eq!(kind(&diesel::delete(order_items::table)), Access::Write);
-/// assert_eq!(kind(&grant::shard::read_only(diesel::sql_query("SELECT 1"))), Access::Read);
-/// ```
 #[diagnostic::on_unimplemented(
     message = "grant cannot tell whether `{Self}` reads or writes",
     note = "wrap it with `grant::shard::read_only(..)` or `grant::shard::writes(..)`"
@@ -42,11 +32,6 @@ pub trait StatementKind {
 }
 
 /// [`ReadKind`] or [`WriteKind`].
-///
-/// ```
-/// use grant::shard::{Access, Kind, ReadKind};
-/// assert_eq!(<ReadKind as Kind>::ACCESS, Access::Read);
-/// ```
 pub trait Kind: Send + Sync + 'static {
     /// The access it stands for.
     const ACCESS: Access;
@@ -146,3 +131,35 @@ macro_rules! forward_wrapper {
 
 forward_wrapper!(ReadOnly);
 forward_wrapper!(Writes);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn statements_are_told_apart_by_type() {
+        use super::{Access, StatementKind};
+        use crate::__doc_schema::order_items;
+        use diesel::prelude::*;
+        fn kind<Q: StatementKind>(_: &Q) -> Access {
+            Q::ACCESS
+        }
+        assert_eq!(
+            kind(
+                &order_items::table
+                    .filter(order_items::quantity.gt(1))
+                    .select(order_items::order_id)
+            ),
+            Access::Read
+        );
+        assert_eq!(kind(&diesel::delete(order_items::table)), Access::Write);
+        assert_eq!(
+            kind(&super::read_only(diesel::sql_query("SELECT 1"))),
+            Access::Read
+        );
+    }
+
+    #[test]
+    fn read_kind_reads() {
+        use super::{Access, Kind, ReadKind};
+        assert_eq!(<ReadKind as Kind>::ACCESS, Access::Read);
+    }
+}

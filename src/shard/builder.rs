@@ -121,6 +121,7 @@ impl<C: ShardConnection> ShardedBuilder<C> {
     /// use grant::shard::Modulo;
     /// # #[tokio::main]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # #[cfg(feature = "postgres")] {
     /// let shards = grant::Sharded::<diesel_async::AsyncPgConnection>::builder()
     ///     .shard_nodes(
     ///         "s0",
@@ -131,6 +132,7 @@ impl<C: ShardConnection> ShardedBuilder<C> {
     ///     .strategy(Modulo::new(1)?)
     ///     .build()?;
     /// assert_eq!(shards.cluster("s0")?.replicas().len(), 1);
+    /// # }
     /// # Ok(())
     /// # }
     /// ```

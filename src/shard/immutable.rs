@@ -4,13 +4,6 @@
 /// The first of `columns` that the rendered `UPDATE` statement assigns, if any. Diesel
 /// renders each assignment target as a bare quoted column name (`"col" = ` or `` `col` = ``)
 /// between `SET` and `WHERE`; values are skipped with their parentheses and string literals.
-///
-/// ```
-/// use grant::shard::set_shard_key_column;
-/// let sql = r#"UPDATE "t" SET "quantity" = ("t"."quantity" + $1), "order_id" = $2 WHERE ("t"."order_id" = $3)"#;
-/// assert_eq!(set_shard_key_column(sql, &["order_id"]), Some("order_id"));
-/// assert_eq!(set_shard_key_column(sql, &["product_id"]), None);
-/// ```
 pub fn set_shard_key_column(sql: &str, columns: &[&'static str]) -> Option<&'static str> {
     let set = sql.find(" SET ")? + " SET ".len();
     let mut rest = &sql[set..];
@@ -57,6 +50,14 @@ fn next_assignment(s: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn finds_shard_key_assignments() {
+        use super::set_shard_key_column;
+        let sql = r#"UPDATE "t" SET "quantity" = ("t"."quantity" + $1), "order_id" = $2 WHERE ("t"."order_id" = $3)"#;
+        assert_eq!(set_shard_key_column(sql, &["order_id"]), Some("order_id"));
+        assert_eq!(set_shard_key_column(sql, &["product_id"]), None);
+    }
+
     use super::set_shard_key_column;
 
     #[test]

@@ -36,6 +36,43 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
+/// Fails the test with one line that says which server is missing and how to start it. A
+/// panic hook prints that line alone (no location, no backtrace), so that `cargo test`
+/// without the servers reads as one instruction per test rather than a wall of backtraces.
+pub fn server_missing(what: &str, server: &str, error: impl std::fmt::Display) -> ! {
+    const MARK: &str = "test server missing: ";
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            match info.payload().downcast_ref::<String>() {
+                Some(message) if message.starts_with(MARK) => eprintln!("{message}"),
+                _ => default(info),
+            }
+        }));
+    });
+    let server = redact(server);
+    panic!(
+        "{MARK}{what} is not reachable at {server} ({error}): start the test servers with \
+         `scripts/servers.sh start` (then `eval \"$(scripts/servers.sh env)\"`), or run every \
+         test with `scripts/test.sh`"
+    )
+}
+
+/// `scheme://user:***@host/..`: a URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Pg,
@@ -104,9 +141,7 @@ impl TestDb {
         let name = unique_name(prefix);
         let mut admin = diesel_async::AsyncPgConnection::establish(&format!("{server}/postgres"))
             .await
-            .unwrap_or_else(|e| {
-                panic!("connect to PostgreSQL at {server} (run scripts/servers.sh start): {e}")
-            });
+            .unwrap_or_else(|e| server_missing("PostgreSQL", &server, e));
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
@@ -126,9 +161,7 @@ impl TestDb {
         let name = unique_name(prefix);
         let mut admin = diesel_async::AsyncMysqlConnection::establish(&format!("{server}/mysql"))
             .await
-            .unwrap_or_else(|e| {
-                panic!("connect to MariaDB at {server} (run scripts/servers.sh start): {e}")
-            });
+            .unwrap_or_else(|e| server_missing("MariaDB", &server, e));
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await

@@ -31,13 +31,22 @@ fn pg_bin() -> PathBuf {
             return PathBuf::from(bin);
         }
     }
+    let missing = |e: &dyn std::fmt::Display| -> ! {
+        super::server_missing(
+            "PostgreSQL's programs (initdb, pg_ctl)",
+            "/usr/lib/postgresql",
+            e,
+        )
+    };
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL is installed (scripts/servers.sh installs it)")
+        .unwrap_or_else(|e| missing(&e))
         .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
         .filter(|p| p.join("initdb").exists())
         .collect();
     versions.sort();
-    versions.pop().expect("a PostgreSQL bin directory")
+    versions
+        .pop()
+        .unwrap_or_else(|| missing(&"no bin directory with initdb"))
 }
 
 impl PgPair {

@@ -79,7 +79,7 @@ impl RangeEntry {
 ///
 /// ```
 /// use grant::key::PartValue;
-/// use grant::shard::{Range, RangeBound::Int, RangeEntry, ShardStrategy, ShardValues};
+/// use grant::shard::{RangeStrategy, RangeBound::Int, RangeEntry, ShardStrategy, ShardValues};
 /// use grant::ShardId;
 /// let r = RangeStrategy::new(vec![
 ///     RangeEntry::new(None, Some(Int(1000)), ShardId(0)),
