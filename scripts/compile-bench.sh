@@ -38,7 +38,7 @@ TOML
 for kind in diesel diesel_grant_dep grant; do
     mkdir -p "$dir/with_$kind/src"
     dep='diesel = { version = "2.3", default-features = false, features = ["postgres_backend", "chrono"] }'
-    [ "$kind" != diesel ] && dep="grant = { path = \"$root\" }
+    [ "$kind" != diesel ] && dep="grant = { path = \"$root\", default-features = false, features = [\"postgres\"] }
 $dep"
     cat >"$dir/with_$kind/Cargo.toml" <<TOML
 [package]
