@@ -66,56 +66,24 @@ impl Default for PoolConfig {
     }
 }
 
+crate::cluster::settings::setters!(PoolConfig {
+    /// most connections the pool keeps open (at least 1).
+    max_size: u32,
+    /// idle connections the pool keeps ready.
+    min_idle: Option<u32>,
+    /// how long a statement waits for a connection.
+    connection_timeout: Duration,
+    /// idle connections are closed after this.
+    idle_timeout: Option<Duration>,
+    /// connections are closed after this age.
+    max_lifetime: Option<Duration>,
+    /// whether each checkout runs a test query first.
+    test_on_check_out: bool,
+    /// whether bb8 keeps trying to connect until `connection_timeout`.
+    retry_connection: bool,
+});
+
 impl PoolConfig {
-    /// Sets `max_size`: most connections the pool keeps open (at least 1).
-    #[must_use]
-    pub fn max_size(mut self, max_size: u32) -> Self {
-        self.max_size = max_size;
-        self
-    }
-
-    /// Sets `min_idle`: idle connections the pool keeps ready.
-    #[must_use]
-    pub fn min_idle(mut self, min_idle: Option<u32>) -> Self {
-        self.min_idle = min_idle;
-        self
-    }
-
-    /// Sets `connection_timeout`: how long a statement waits for a connection.
-    #[must_use]
-    pub fn connection_timeout(mut self, connection_timeout: Duration) -> Self {
-        self.connection_timeout = connection_timeout;
-        self
-    }
-
-    /// Sets `idle_timeout`: idle connections are closed after this.
-    #[must_use]
-    pub fn idle_timeout(mut self, idle_timeout: Option<Duration>) -> Self {
-        self.idle_timeout = idle_timeout;
-        self
-    }
-
-    /// Sets `max_lifetime`: connections are closed after this age.
-    #[must_use]
-    pub fn max_lifetime(mut self, max_lifetime: Option<Duration>) -> Self {
-        self.max_lifetime = max_lifetime;
-        self
-    }
-
-    /// Sets `test_on_check_out`: whether each checkout runs a test query first.
-    #[must_use]
-    pub fn test_on_check_out(mut self, test_on_check_out: bool) -> Self {
-        self.test_on_check_out = test_on_check_out;
-        self
-    }
-
-    /// Sets `retry_connection`: whether bb8 keeps trying to connect until `connection_timeout`.
-    #[must_use]
-    pub fn retry_connection(mut self, retry_connection: bool) -> Self {
-        self.retry_connection = retry_connection;
-        self
-    }
-
     /// A pool of connections to `url` with these settings (opened lazily).
     pub fn build<C: ShardConnection>(&self, url: &str) -> Pool<C> {
         self.builder().build_unchecked(C::manager(url))

@@ -2,6 +2,26 @@
 
 use std::time::Duration;
 
+/// `setters!(Type { /// doc\n field: Type, .. })`: one by-value setter per field of a
+/// settings struct (`PoolConfig::default().max_size(32)`), for structs that are
+/// `#[non_exhaustive]` and so cannot be written as literals outside grant.
+macro_rules! setters {
+    ($ty:ident { $( #[doc = $doc:literal] $field:ident: $fty:ty ),* $(,)? }) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "`:", $doc)]
+                #[must_use]
+                pub fn $field(mut self, $field: $fty) -> Self {
+                    self.$field = $field;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+pub(crate) use setters;
+
 /// How reads choose among healthy replicas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -40,28 +60,14 @@ pub struct ReplicaConfig {
     pub read_your_writes: Duration,
 }
 
-impl ReplicaConfig {
-    /// Sets `policy`: how reads choose a replica.
-    #[must_use]
-    pub fn policy(mut self, policy: ReplicaPolicy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// Sets `max_lag`: replicas lagging more than this are skipped.
-    #[must_use]
-    pub fn max_lag(mut self, max_lag: Duration) -> Self {
-        self.max_lag = max_lag;
-        self
-    }
-
-    /// Sets `read_your_writes`: after a write, reads of the shard go to the primary this long.
-    #[must_use]
-    pub fn read_your_writes(mut self, read_your_writes: Duration) -> Self {
-        self.read_your_writes = read_your_writes;
-        self
-    }
-}
+setters!(ReplicaConfig {
+    /// how reads choose a replica.
+    policy: ReplicaPolicy,
+    /// replicas lagging more than this are skipped.
+    max_lag: Duration,
+    /// after a write, reads of the shard go to the primary this long.
+    read_your_writes: Duration,
+});
 
 impl Default for ReplicaConfig {
     fn default() -> Self {
@@ -100,35 +106,16 @@ pub struct HealthConfig {
     pub cool_down: Duration,
 }
 
-impl HealthConfig {
-    /// Sets `interval`: time between probes of a node.
-    #[must_use]
-    pub fn interval(mut self, interval: Duration) -> Self {
-        self.interval = interval;
-        self
-    }
-
-    /// Sets `timeout`: longest a probe may take.
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Sets `failure_threshold`: consecutive failures that open a circuit.
-    #[must_use]
-    pub fn failure_threshold(mut self, failure_threshold: u32) -> Self {
-        self.failure_threshold = failure_threshold;
-        self
-    }
-
-    /// Sets `cool_down`: time an open circuit waits before a probe may close it.
-    #[must_use]
-    pub fn cool_down(mut self, cool_down: Duration) -> Self {
-        self.cool_down = cool_down;
-        self
-    }
-}
+setters!(HealthConfig {
+    /// time between probes of a node.
+    interval: Duration,
+    /// longest a probe may take.
+    timeout: Duration,
+    /// consecutive failures that open a circuit.
+    failure_threshold: u32,
+    /// time an open circuit waits before a probe may close it.
+    cool_down: Duration,
+});
 
 impl Default for HealthConfig {
     fn default() -> Self {

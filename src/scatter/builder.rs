@@ -2,6 +2,7 @@
 //! `count`, `exists`, `group_by`, `stream`). The module docs of [`crate::scatter`] say what
 //! each merge guarantees.
 
+use super::policy::within;
 use super::shard_query::{AggregateQuery, ExistsQuery, PageQuery};
 use super::{
     Aggregate, FailFast, FailurePolicy, GroupedScatter, NullOrdering, OrderSpec, OrderedScatter,
@@ -170,17 +171,7 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
             .map(|(shard, name)| {
                 let fut = run(shard);
                 let shard_name = name.clone();
-                let guarded = async move {
-                    match timeout {
-                        Some(after) => tokio::time::timeout(after, fut).await.map_err(|_| {
-                            Error::ShardTimeout {
-                                shard: shard_name.to_string(),
-                                after,
-                            }
-                        })?,
-                        None => fut.await,
-                    }
-                };
+                let guarded = async move { within(timeout, &shard_name, fut).await };
                 (shard, name, guarded)
             })
             .collect();
@@ -229,17 +220,7 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
                 let fut =
                     self.sharded
                         .run_on(shard, Plan::read(None), Q::exists_run(), Fresh(query));
-                async move {
-                    match timeout {
-                        Some(after) => tokio::time::timeout(after, fut).await.map_err(|_| {
-                            Error::ShardTimeout {
-                                shard: name.to_string(),
-                                after,
-                            }
-                        })?,
-                        None => fut.await,
-                    }
-                }
+                async move { within(timeout, &name, fut).await }
             })
             .collect();
         while let Some(found) = runs.next().await {

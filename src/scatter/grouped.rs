@@ -3,12 +3,13 @@
 //! limited.
 
 use super::aggregate::Aggregate;
+use super::policy::within;
 use super::policy::{FailFast, FailurePolicy};
 use super::value::{NullOrdering, SortSql, SortValue};
+use crate::Result;
 use crate::cluster::ShardConnection;
 use crate::shard::{Fresh, Plan};
 use crate::shard::{ShardId, Sharded};
-use crate::{Error, Result};
 use diesel::Expression;
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -172,17 +173,7 @@ where {
                     g.sharded
                         .run_on(*shard, Plan::read(None), Q::grouped_run(), Fresh(query));
                 let shard_name = name.clone();
-                let guarded = async move {
-                    match timeout {
-                        Some(after) => tokio::time::timeout(after, fut).await.map_err(|_| {
-                            Error::ShardTimeout {
-                                shard: shard_name.to_string(),
-                                after,
-                            }
-                        })?,
-                        None => fut.await,
-                    }
-                };
+                let guarded = async move { within(timeout, &shard_name, fut).await };
                 (*shard, name.clone(), guarded)
             })
             .collect();

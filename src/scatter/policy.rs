@@ -111,3 +111,20 @@ impl FailurePolicy for Partial {
         PartialResult { value, failed }
     }
 }
+
+/// `fut`, failing with [`Error::ShardTimeout`] naming `shard` when `timeout` passes first.
+pub(crate) async fn within<T>(
+    timeout: Option<std::time::Duration>,
+    shard: &str,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match timeout {
+        Some(after) => tokio::time::timeout(after, fut)
+            .await
+            .map_err(|_| Error::ShardTimeout {
+                shard: shard.to_owned(),
+                after,
+            })?,
+        None => fut.await,
+    }
+}

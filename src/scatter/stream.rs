@@ -2,6 +2,7 @@
 
 use super::layout::Layout;
 use super::order::OrderSpec;
+use super::policy::within;
 use super::sorted_rows::OrderedScatter;
 use super::value::NullOrdering;
 use crate::cluster::ShardConnection;
@@ -187,18 +188,7 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
             <Q as OrderedScatter<C, S, O, U>>::load_sorted(layout),
             Fresh(query),
         );
-        let rows = match self.timeout {
-            Some(after) => {
-                tokio::time::timeout(after, run)
-                    .await
-                    .map_err(|_| Error::ShardTimeout {
-                        shard: name.to_string(),
-                        after,
-                    })??
-            }
-            None => run.await?,
-        };
-        Ok(rows)
+        within(self.timeout, name, run).await
     }
 }
 
