@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 dir=$root/target/compile-bench
 runs=${RUNS:-5}
+# grant's features in the generated crates (space-separated), as a user of one backend.
+features=$(printf '"%s", ' ${GRANT_FEATURES:-postgres} | sed 's/, $//')
 mkdir -p "$dir"
 
 tables() { # $1 = macro path
@@ -38,7 +40,7 @@ TOML
 for kind in diesel diesel_grant_dep grant; do
     mkdir -p "$dir/with_$kind/src"
     dep='diesel = { version = "2.3", default-features = false, features = ["postgres_backend", "chrono"] }'
-    [ "$kind" != diesel ] && dep="grant = { path = \"$root\", default-features = false, features = [\"postgres\"] }
+    [ "$kind" != diesel ] && dep="grant = { path = \"$root\", default-features = false, features = [$features] }
 $dep"
     cat >"$dir/with_$kind/Cargo.toml" <<TOML
 [package]

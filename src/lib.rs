@@ -63,6 +63,7 @@ pub mod key;
 pub mod migrate;
 mod opaque_debug;
 mod portable_uuid;
+mod redact;
 pub mod scatter;
 pub mod shard;
 pub mod sql_types;

@@ -61,10 +61,11 @@ where
 {
     let mut report = Vec::with_capacity(databases.len());
     for (database, url) in databases {
+        // A database may be named by its URL; no error shows a password.
         let fail = |migration: &str, message: String| MigrationError {
-            database: database.clone(),
+            database: crate::redact::redact(database).into_owned(),
             migration: migration.to_owned(),
-            message,
+            message: crate::redact::redact(&message).into_owned(),
         };
         let conn = C::connect(url)
             .await

@@ -56,8 +56,9 @@ pub(crate) struct Sink(pub(crate) Arc<ConnectErrors>);
 
 impl bb8::ErrorSink<PoolError> for Sink {
     fn sink(&self, error: PoolError) {
+        let error = crate::redact::redact(&error.to_string()).into_owned();
         tracing::debug!(%error, "connection attempt failed");
-        self.0.record(error.to_string());
+        self.0.record(error);
     }
 
     fn boxed_clone(&self) -> Box<dyn bb8::ErrorSink<PoolError>> {

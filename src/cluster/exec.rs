@@ -126,6 +126,12 @@ where
     let candidates = cluster.read_candidates(plan.options.primary || sticky);
     let count = candidates.len();
     for (i, node) in candidates.into_iter().enumerate() {
+        let last = i + 1 == count;
+        // A replica whose breaker is half-open takes one trial read at a time; the primary
+        // (always the last candidate) is never skipped.
+        if !last && !node.breaker.try_acquire() {
+            continue;
+        }
         let mut conn = match node.checkout().await {
             Ok(conn) => conn,
             Err(e) => {
@@ -133,7 +139,7 @@ where
                 continue;
             }
         };
-        let Some(query) = attempts.next_attempt(i + 1 == count) else {
+        let Some(query) = attempts.next_attempt(last) else {
             break;
         };
         span.record("node", node.label());

@@ -40,8 +40,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The servers of one shard, as configured: hosts that may hold the primary role (usually
-/// one) and replicas.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// one) and replicas. Its `Debug` shows URLs without their passwords.
+#[derive(Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct ShardNodes {
     /// URLs of the hosts that may be the primary, in order of preference.
@@ -51,6 +51,17 @@ pub struct ShardNodes {
     /// SQL run on each new connection to any of them, after the topology-wide session SQL
     /// (see [`crate::ShardedBuilder::session_sql`]).
     pub session_sql: Vec<String>,
+}
+
+impl std::fmt::Debug for ShardNodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::redact::redact_all;
+        f.debug_struct("ShardNodes")
+            .field("primaries", &redact_all(&self.primaries))
+            .field("replicas", &redact_all(&self.replicas))
+            .field("session_sql", &self.session_sql)
+            .finish()
+    }
 }
 
 impl ShardNodes {
@@ -235,7 +246,7 @@ impl<C: ShardConnection> Cluster<C> {
     /// within `max_lag`. (A replica that was promoted is writable and has no lag: reading
     /// from it is reading from a primary.)
     fn replica_usable(&self, node: &Node<C>) -> bool {
-        node.breaker.allows()
+        node.breaker.admits()
             && node
                 .lag()
                 .is_some_and(|lag| lag <= self.replica_config.max_lag)

@@ -210,7 +210,11 @@ impl<C: ShardConnection> Node<C> {
                 waited: self.timeout,
             }),
             Err(bb8::RunError::User(cause)) => {
-                let cause = format!("{}: {cause}", self.label);
+                let cause = format!(
+                    "{}: {}",
+                    self.label,
+                    crate::redact::redact(&cause.to_string())
+                );
                 self.record_failure(&cause);
                 Err(Error::ShardUnavailable {
                     shard: self.shard.to_string(),

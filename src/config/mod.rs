@@ -41,6 +41,7 @@
 
 mod error;
 mod strategy;
+pub(crate) mod validate;
 
 pub use error::ConfigError;
 pub use strategy::{BoundValue, RangeConfig, StrategyConfig, TimeRangeConfig};
@@ -96,8 +97,8 @@ pub struct Topology {
     pub session_sql: Vec<String>,
 }
 
-/// A `[[shards]]` entry.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+/// A `[[shards]]` entry. Its `Debug` shows URLs without their passwords.
+#[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ShardSection {
     /// The shard's name.
@@ -115,6 +116,20 @@ pub struct ShardSection {
     /// SQL each new connection to this shard runs, after the topology's `session_sql`.
     #[serde(default)]
     pub session_sql: Vec<String>,
+}
+
+impl std::fmt::Debug for ShardSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::redact::{redact, redact_all};
+        f.debug_struct("ShardSection")
+            .field("name", &self.name)
+            .field("url", &redact(&self.url))
+            .field("replicas", &redact_all(&self.replicas))
+            .field("failover_hosts", &redact_all(&self.failover_hosts))
+            .field("pool", &self.pool)
+            .field("session_sql", &self.session_sql)
+            .finish()
+    }
 }
 
 /// A `[tables.<name>]` entry.
@@ -230,8 +245,9 @@ impl PoolSection {
 impl Topology {
     /// Parses TOML and substitutes `${VAR}` / `${VAR:-default}` in shard URLs.
     pub fn from_toml_str(text: &str) -> Result<Topology, ConfigError> {
+        // The parser quotes the offending line, which may hold a URL with its password.
         let mut topology: Topology = toml::from_str(text).map_err(|e| ConfigError::Toml {
-            message: e.to_string(),
+            message: crate::redact::redact(&e.to_string()).into_owned(),
         })?;
         for shard in &mut topology.shards {
             let name = shard.name.clone();
@@ -273,6 +289,9 @@ impl Topology {
 
     /// Builds the [`Sharded`] of backend `C` (inside a tokio runtime: pools run tasks).
     pub fn build<C: ShardConnection>(&self) -> Result<Sharded<C>> {
+        if self.shards.is_empty() {
+            return Err(ConfigError::NoShards.into());
+        }
         let names: Vec<String> = self.shards.iter().map(|s| s.name.clone()).collect();
         let base = self.pool.apply(&PoolConfig::default());
         let mut builder = Sharded::<C>::builder()

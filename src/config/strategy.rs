@@ -273,6 +273,14 @@ impl StrategyConfig {
                 Box::new(Lookup::new(entries, default)?)
             }
             StrategyConfig::MultiColumn { groups, first } => {
+                if matches!(**first, StrategyConfig::MultiColumn { .. }) {
+                    return Err(ConfigError::BadValue {
+                        place: format!("{place} `first`"),
+                        reason: "a `multi_column` strategy routes the first column by a \
+                                 single-column strategy; it can't nest another `multi_column`"
+                            .into(),
+                    });
+                }
                 let group_names: Vec<String> = groups.keys().cloned().collect();
                 let group_shards = groups
                     .values()

@@ -5,7 +5,7 @@ use crate::cluster::{
     AfterConnect, Cluster, HealthConfig, NodeInfo, PoolConfig, ReplicaConfig, SetupParts,
     ShardConnection, ShardNodes,
 };
-use crate::config::ConfigError;
+use crate::config::{ConfigError, validate};
 use crate::key::KeyedTable;
 use crate::{Result, Sharded};
 use diesel::QueryResult;
@@ -209,13 +209,15 @@ impl<C: ShardConnection> ShardedBuilder<C> {
         if self.shards.is_empty() {
             return Err(ConfigError::NoShards.into());
         }
+        validate::pool("pool", &self.pool)?;
+        validate::health(&self.health)?;
+        validate::session_sql(&self.session_sql)?;
         let mut names: Vec<Arc<str>> = Vec::with_capacity(self.shards.len());
-        for (name, nodes, _) in &self.shards {
-            if nodes.primaries.is_empty() {
-                return Err(ConfigError::NoPrimaryHost {
-                    shard: name.clone(),
-                }
-                .into());
+        for (index, (name, nodes, pool)) in self.shards.iter().enumerate() {
+            validate::shard_name(index, name)?;
+            validate::shard_nodes(name, nodes)?;
+            if let Some(pool) = pool {
+                validate::pool(&format!("shards.{name}.pool"), pool)?;
             }
             if names.iter().any(|n| n.as_ref() == name) {
                 return Err(ConfigError::DuplicateShard { name: name.clone() }.into());

@@ -15,6 +15,16 @@ pub enum LookupValue {
     Text(String),
 }
 
+/// Prints as the TOML would write it: `42`, `"FR"`.
+impl std::fmt::Display for LookupValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LookupValue::Int(i) => write!(f, "{i}"),
+            LookupValue::Text(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
 impl From<&str> for LookupValue {
     fn from(s: &str) -> Self {
         LookupValue::Text(s.to_owned())
@@ -69,7 +79,7 @@ impl Lookup {
             if let Some(previous) = previous.filter(|p| *p != shard) {
                 return Err(StrategyError::new(
                     "lookup",
-                    format!("{value:?} is listed for {previous} and for {shard}"),
+                    format!("value {value} is listed for {previous} and for {shard}"),
                 ));
             }
         }
