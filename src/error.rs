@@ -169,6 +169,20 @@ pub enum Error {
         /// What overflowed.
         reason: String,
     },
+    /// A statement did not finish within its timeout (see
+    /// [`ShardedBuilder::statement_timeout`](crate::ShardedBuilder::statement_timeout)): grant
+    /// stopped waiting, discarded the connection and, on PostgreSQL, asked the server to
+    /// cancel the statement. A read that timed out on a replica was tried on the next node
+    /// first; a write that timed out is [`Error::WriteOutcomeUnknown`] instead.
+    #[error("statement on shard `{shard}` ({node}) did not finish within {after:?}")]
+    StatementTimeout {
+        /// The shard's name.
+        shard: String,
+        /// The node it ran on (`primary`, `replica 1`, ..).
+        node: String,
+        /// The timeout.
+        after: std::time::Duration,
+    },
     /// A shard did not answer a scatter query in time.
     #[error("shard `{shard}` did not answer within {after:?}")]
     ShardTimeout {

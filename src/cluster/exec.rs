@@ -51,9 +51,11 @@ impl Plan<'_> {
     }
 }
 
-/// Options of one statement: forced to the primary, idempotent, in a session.
+/// Options of one statement: forced to the primary, idempotent, in a session, its timeout.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RunOptions<'a> {
+    /// The statement's own timeout, over the handle's default (`None`: the default).
+    pub(crate) timeout: Option<StatementTimeout>,
     /// Read on the primary even when replicas could answer.
     pub(crate) primary: bool,
     /// The write may run again after a failover (running it twice has the effect of once).
@@ -62,12 +64,39 @@ pub(crate) struct RunOptions<'a> {
     pub(crate) session: Option<&'a Session>,
 }
 
+/// How long a statement may run on its node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StatementTimeout {
+    /// At most this long.
+    After(Duration),
+    /// As long as it takes.
+    Never,
+}
+
+impl StatementTimeout {
+    /// The bound, for messages (`Duration::MAX` when there is none).
+    fn after(self) -> Duration {
+        match self {
+            StatementTimeout::After(after) => after,
+            StatementTimeout::Never => Duration::MAX,
+        }
+    }
+}
+
+/// The handle-wide settings every statement runs under.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExecSettings {
+    /// Bounds the probes that look for a new primary after a failure.
+    pub(crate) rediscover_timeout: Duration,
+    /// The statement timeout of statements without their own.
+    pub(crate) statement_timeout: StatementTimeout,
+}
+
 /// Runs `op` on `cluster` (a replica or the primary for reads, the primary for writes), in
-/// a span, mapping errors to name the shard. `attempts` gives the statement for each try;
-/// `rediscover_timeout` bounds the probes that look for a new primary after a failure.
+/// a span, mapping errors to name the shard. `attempts` gives the statement for each try.
 pub(crate) async fn run_on_cluster<C, Q, O, A>(
     cluster: &Cluster<C>,
-    rediscover_timeout: Duration,
+    settings: ExecSettings,
     plan: Plan<'_>,
     op: O,
     attempts: A,
@@ -86,14 +115,16 @@ where
         elapsed_us = tracing::field::Empty,
     );
     let started = Instant::now();
+    let timeout = plan.options.timeout.unwrap_or(settings.statement_timeout);
     let result = match plan.access {
         Access::Read => {
-            read(cluster, plan, op, attempts, &span)
+            read(cluster, plan, timeout, op, attempts, &span)
                 .instrument(span.clone())
                 .await
         }
         Access::Write => {
-            write(cluster, rediscover_timeout, plan, op, attempts, &span)
+            let rediscover = settings.rediscover_timeout;
+            write(cluster, rediscover, plan, timeout, op, attempts, &span)
                 .instrument(span.clone())
                 .await
         }
@@ -105,10 +136,39 @@ where
     result
 }
 
+/// `op` on `conn`, within `timeout`: `Err(None)` when it timed out, and then, on backends
+/// that can, the server is asked to cancel the statement. The connection of a statement that
+/// timed out is left unfinished, so the pool discards it.
+async fn run_bounded<C, Q, O>(
+    op: O,
+    query: Q,
+    conn: &mut C,
+    timeout: StatementTimeout,
+) -> Result<O::Output, Option<DieselError>>
+where
+    C: ShardConnection,
+    O: Operation<C, Q>,
+{
+    let StatementTimeout::After(after) = timeout else {
+        return op.run(query, conn).await.map_err(Some);
+    };
+    let cancel = C::cancel_handle(conn);
+    match tokio::time::timeout(after, op.run(query, conn)).await {
+        Ok(result) => result.map_err(Some),
+        Err(_) => {
+            if let Some(cancel) = cancel {
+                tokio::spawn(cancel.cancel());
+            }
+            Err(None)
+        }
+    }
+}
+
 /// A read: the replicas the policy picks, then the primary.
 async fn read<C, Q, O, A>(
     cluster: &Cluster<C>,
     plan: Plan<'_>,
+    timeout: StatementTimeout,
     op: O,
     mut attempts: A,
     span: &tracing::Span,
@@ -144,19 +204,35 @@ where
         };
         span.record("node", node.label());
         node.note_served();
-        let result = op.run(query, conn.conn()).await;
-        conn.finished();
+        let result = run_bounded(op, query, conn.conn(), timeout).await;
+        if !matches!(result, Err(None)) {
+            conn.finished();
+        }
         match result {
             Ok(value) => {
                 node.record_success();
                 return Ok(value);
             }
-            Err(e) if is_connection_failure(&e) => {
+            Err(None) => {
+                let after = timeout.after();
+                node.record_failure("statement timed out");
+                tracing::debug!(
+                    node = node.label(),
+                    ?after,
+                    "read timed out on its node; trying the next"
+                );
+                last_error = Some(Error::StatementTimeout {
+                    shard: cluster.name().to_string(),
+                    node: node.label().to_owned(),
+                    after,
+                });
+            }
+            Err(Some(e)) if is_connection_failure(&e) => {
                 node.record_failure(&e.to_string());
                 tracing::debug!(node = node.label(), error = %e, "read failed on its node; trying the next");
                 last_error = Some(statement_error(cluster.name(), plan.table, e));
             }
-            Err(e) => return Err(statement_error(cluster.name(), plan.table, e)),
+            Err(Some(e)) => return Err(statement_error(cluster.name(), plan.table, e)),
         }
     }
     Err(last_error.unwrap_or_else(|| Error::NoPrimary {
@@ -168,8 +244,9 @@ where
 /// new one.
 async fn write<C, Q, O, A>(
     cluster: &Cluster<C>,
-    timeout: Duration,
+    rediscover_timeout: Duration,
     plan: Plan<'_>,
+    timeout: StatementTimeout,
     op: O,
     mut attempts: A,
     span: &tracing::Span,
@@ -191,7 +268,7 @@ where
             Err(e) => {
                 // Nothing ran: whichever host holds the primary role now may take it.
                 // (`ShardUnavailable` and `PoolTimeout` mean the write was not applied.)
-                if retries_left > 0 && cluster.rediscover(seen, timeout).await {
+                if retries_left > 0 && cluster.rediscover(seen, rediscover_timeout).await {
                     retries_left -= 1;
                     continue;
                 }
@@ -205,8 +282,10 @@ where
             });
         };
         node.note_served();
-        let result = op.run(query, conn.conn()).await;
-        conn.finished();
+        let result = run_bounded(op, query, conn.conn(), timeout).await;
+        if !matches!(result, Err(None)) {
+            conn.finished();
+        }
         cluster.record_write();
         if let Some(session) = plan.options.session {
             session.record_write(shard);
@@ -216,9 +295,20 @@ where
                 node.record_success();
                 return Ok(value);
             }
-            Err(e) if is_read_only_refusal(&e) => {
+            Err(None) => {
+                node.record_failure("statement timed out");
+                return Err(Error::WriteOutcomeUnknown {
+                    shard: shard.to_string(),
+                    cause: format!(
+                        "the statement timed out on {} after {:?}",
+                        node.label(),
+                        timeout.after()
+                    ),
+                });
+            }
+            Err(Some(e)) if is_read_only_refusal(&e) => {
                 // Refused, so not applied: the node was demoted.
-                if retries_left > 0 && cluster.rediscover(seen, timeout).await {
+                if retries_left > 0 && cluster.rediscover(seen, rediscover_timeout).await {
                     retries_left -= 1;
                     continue;
                 }
@@ -227,9 +317,9 @@ where
                     cause: e.to_string(),
                 });
             }
-            Err(e) if is_connection_failure(&e) => {
+            Err(Some(e)) if is_connection_failure(&e) => {
                 node.record_failure(&e.to_string());
-                let moved = cluster.rediscover(seen, timeout).await;
+                let moved = cluster.rediscover(seen, rediscover_timeout).await;
                 if plan.options.idempotent && retries_left > 0 && moved {
                     retries_left -= 1;
                     continue;
@@ -239,7 +329,7 @@ where
                     cause: e.to_string(),
                 });
             }
-            Err(e) => return Err(statement_error(shard, plan.table, e)),
+            Err(Some(e)) => return Err(statement_error(shard, plan.table, e)),
         }
     }
 }

@@ -16,6 +16,7 @@
 //!   was not ([`crate::Error::WriteNotApplied`]).
 
 mod breaker;
+mod cancel;
 mod connect_errors;
 pub(crate) mod exec;
 pub(crate) mod health;

@@ -139,6 +139,11 @@ pub trait ShardConnection: diesel_async::AsyncConnection + Send + 'static {
     fn connect(url: &str) -> impl Future<Output = diesel::ConnectionResult<Self>> + Send;
     /// Asks a node whether it accepts writes and how far behind it is (health checks).
     fn probe(conn: &mut Self) -> impl Future<Output = diesel::QueryResult<Probe>> + Send;
+    /// What can ask the server to stop the statement running on `conn` (after a timeout).
+    #[doc(hidden)]
+    fn cancel_handle(_conn: &Self) -> Option<super::cancel::CancelHandle> {
+        None
+    }
 }
 
 #[cfg(feature = "postgres")]
@@ -154,6 +159,9 @@ impl ShardConnection for diesel_async::AsyncPgConnection {
     }
     fn probe(conn: &mut Self) -> impl Future<Output = diesel::QueryResult<Probe>> + Send {
         super::probe::probe_pg(conn)
+    }
+    fn cancel_handle(conn: &Self) -> Option<super::cancel::CancelHandle> {
+        Some(super::cancel::CancelHandle::postgres(conn.cancel_token()))
     }
 }
 

@@ -30,6 +30,9 @@
 //! failure_threshold = 3
 //! cool_down_ms = 5000
 //!
+//! [timeouts]
+//! statement_ms = 30000             # a statement's time on its server (the default)
+//!
 //! [strategy]                       # every table's, unless it has its own
 //! kind = "jump"
 //!
@@ -95,6 +98,19 @@ pub struct Topology {
     /// SQL every new connection runs before its first statement.
     #[serde(default)]
     pub session_sql: Vec<String>,
+    /// Statement timeouts.
+    #[serde(default)]
+    pub timeouts: TimeoutsSection,
+}
+
+/// `[timeouts]`: in milliseconds.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutsSection {
+    /// How long a statement may run (see
+    /// [`ShardedBuilder::statement_timeout`](crate::ShardedBuilder::statement_timeout));
+    /// unset: 30 s.
+    pub statement_ms: Option<u64>,
 }
 
 /// A `[[shards]]` entry. Its `Debug` shows URLs without their passwords.
@@ -300,6 +316,9 @@ impl Topology {
             .health(self.health.config());
         for sql in &self.session_sql {
             builder = builder.session_sql(sql.clone());
+        }
+        if let Some(ms) = self.timeouts.statement_ms {
+            builder = builder.statement_timeout(Some(Duration::from_millis(ms)));
         }
         for shard in &self.shards {
             let mut nodes = ShardNodes::primary(shard.url.clone());

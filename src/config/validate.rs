@@ -58,6 +58,14 @@ pub(crate) fn health(config: &HealthConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// The statement timeout: when there is one, more than 0.
+pub(crate) fn statement_timeout(timeout: Option<Duration>) -> Result<(), ConfigError> {
+    match timeout {
+        Some(after) => positive("timeouts.statement", after),
+        None => Ok(()),
+    }
+}
+
 /// A shard's name (`index` is its position, for a name that can't be shown).
 pub(crate) fn shard_name(index: usize, name: &str) -> Result<(), ConfigError> {
     let place = format!("shards[{index}].name");

@@ -11,6 +11,10 @@ use crate::{Result, Sharded};
 use diesel::QueryResult;
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
+use std::time::Duration;
+
+/// The statement timeout of a handle that sets none.
+const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 use std::sync::Arc;
 
 /// Builds a [`Sharded`]: shards (name and URL, in order: the first is `ShardId(0)`), pool
@@ -43,6 +47,7 @@ pub struct ShardedBuilder<C: ShardConnection> {
     tables: HashMap<String, Arc<dyn ShardStrategy>>,
     session_sql: Vec<String>,
     after_connect: Option<AfterConnect<C>>,
+    statement_timeout: Option<Duration>,
 }
 
 impl<C: ShardConnection> ShardedBuilder<C> {
@@ -56,7 +61,20 @@ impl<C: ShardConnection> ShardedBuilder<C> {
             tables: HashMap::new(),
             session_sql: Vec::new(),
             after_connect: None,
+            statement_timeout: Some(DEFAULT_STATEMENT_TIMEOUT),
         }
+    }
+
+    /// How long any statement may run on its server before grant stops waiting (default
+    /// 30 s; `None`: no bound). On expiry a read that ran on a replica is tried on the next
+    /// node, then fails with [`crate::Error::StatementTimeout`]; a write fails with
+    /// [`crate::Error::WriteOutcomeUnknown`] (it may have been applied). The connection is
+    /// discarded, and PostgreSQL is sent a cancel request so that the server stops too. One
+    /// statement can have its own with [`crate::shard::Run::timeout`]. (Waiting for a
+    /// connection is bounded separately by [`PoolConfig::connection_timeout`].)
+    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.statement_timeout = timeout;
+        self
     }
 
     /// Adds SQL that every new connection, to every node of every shard, runs before its
@@ -210,6 +228,7 @@ impl<C: ShardConnection> ShardedBuilder<C> {
             return Err(ConfigError::NoShards.into());
         }
         validate::pool("pool", &self.pool)?;
+        validate::statement_timeout(self.statement_timeout)?;
         validate::health(&self.health)?;
         validate::session_sql(&self.session_sql)?;
         let mut names: Vec<Arc<str>> = Vec::with_capacity(self.shards.len());
@@ -271,6 +290,7 @@ impl<C: ShardConnection> ShardedBuilder<C> {
             clusters,
             Routing::new(names, self.default, self.tables),
             self.health,
+            self.statement_timeout,
         ))
     }
 }

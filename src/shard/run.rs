@@ -42,6 +42,15 @@ impl<'a, C: ShardConnection, S: RoutedStatement> Run<'a, C, S> {
 }
 
 impl<'a, C: ShardConnection, S: RoutedStatement, M> Run<'a, C, S, M> {
+    /// Bounds this statement's time on its server, over the handle's
+    /// [`statement_timeout`](crate::ShardedBuilder::statement_timeout); `None`: no bound.
+    pub fn timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        use crate::cluster::exec::StatementTimeout;
+        self.options.timeout =
+            Some(timeout.map_or(StatementTimeout::Never, StatementTimeout::After));
+        self
+    }
+
     /// Reads on the primary even if replicas could answer (a write always does).
     pub fn on_primary(mut self) -> Self {
         self.options.primary = true;

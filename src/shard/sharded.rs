@@ -6,12 +6,13 @@ use super::attempts::{Attempts, Retries};
 use super::operation::Operation;
 use super::run::Run;
 use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, ShardRef, ShardResult};
-use crate::cluster::exec::{Plan, RunOptions, run_on_cluster};
+use crate::cluster::exec::{ExecSettings, Plan, RunOptions, StatementTimeout, run_on_cluster};
 use crate::cluster::health::{Fleet, spawn_health_checks};
 use crate::cluster::{Cluster, HealthConfig, PooledConnection, ShardConnection};
 use crate::{Error, Result};
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The output of running statement `S` when each shard returns `T`: `T` for a statement
 /// routed to one shard, [`super::PerShard<T>`] for one routed to every shard.
@@ -65,6 +66,7 @@ struct Inner<C: ShardConnection> {
     clusters: Vec<Cluster<C>>,
     routing: Routing,
     health: HealthConfig,
+    exec: ExecSettings,
 }
 
 impl<C: ShardConnection> Fleet<C> for Inner<C> {
@@ -97,12 +99,19 @@ impl<C: ShardConnection> Sharded<C> {
         clusters: Vec<Cluster<C>>,
         routing: Routing,
         health: HealthConfig,
+        statement_timeout: Option<Duration>,
     ) -> Self {
         let replicated = clusters.iter().any(Cluster::is_replicated);
+        let exec = ExecSettings {
+            rediscover_timeout: health.timeout,
+            statement_timeout: statement_timeout
+                .map_or(StatementTimeout::Never, StatementTimeout::After),
+        };
         let inner = Arc::new(Inner {
             clusters,
             routing,
             health,
+            exec,
         });
         if replicated {
             spawn_health_checks(Arc::downgrade(&inner));
@@ -248,6 +257,6 @@ impl<C: ShardConnection> Sharded<C> {
         A: Attempts<Q>,
     {
         let cluster = self.cluster_by_id(shard)?;
-        run_on_cluster(cluster, self.inner.health.timeout, plan, op, attempts).await
+        run_on_cluster(cluster, self.inner.exec, plan, op, attempts).await
     }
 }

@@ -1,0 +1,147 @@
+//! Statement timeouts on real servers: a statement that runs too long fails in about its
+//! timeout with the one error the README promises, the server is told to stop (PostgreSQL),
+//! and the pool serves the next statements.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod common;
+
+use diesel::sql_types::{BigInt, Integer};
+use grant::prelude::*;
+use grant::shard::Modulo;
+use grant::{Error, ShardConnection};
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_millis(300);
+
+/// A read that takes about 5 s on each backend.
+fn slow_read<C: ShardConnection>() -> &'static str {
+    match C::BACKEND {
+        "postgres" => "(SELECT 1 FROM pg_sleep(5))",
+        "mysql" => "(SELECT SLEEP(5) + 1)",
+        // SQLite has no sleep: count far enough (it stops when its thread is done).
+        _ => {
+            "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c)"
+        }
+    }
+}
+
+on_every_sharded_backend! {
+    /// A read past its timeout fails with `StatementTimeout` naming the shard and node, in
+    /// about the timeout; the next statements on the shard succeed.
+    async fn reads_past_their_timeout_fail_in_time(shards) {
+        let sharded = shards.builder::<Conn>().strategy(Modulo::new(shards.dbs.len() as u32).unwrap()).build().unwrap();
+        let started = Instant::now();
+        let result = sharded
+            .run(diesel::select(diesel::dsl::sql::<BigInt>(slow_read::<Conn>())).on_shard("s1"))
+            .timeout(Some(TIMEOUT))
+            .get_result::<i64>()
+            .await;
+        let took = started.elapsed();
+        match result {
+            Err(Error::StatementTimeout { shard, node, after }) => {
+                assert_eq!((shard.as_str(), node.as_str(), after), ("s1", "primary", TIMEOUT));
+            }
+            other => panic!("expected StatementTimeout, got {other:?}"),
+        }
+        assert!(took < TIMEOUT + Duration::from_secs(2), "took {took:?}");
+        for _ in 0..20 {
+            let one: i32 = sharded
+                .run(diesel::select(1i32.into_sql::<Integer>()).on_shard("s1"))
+                .get_result()
+                .await
+                .unwrap();
+            assert_eq!(one, 1);
+        }
+    }
+}
+
+/// The handle's default timeout comes from the topology (`[timeouts] statement_ms`), and a
+/// write past it is `WriteOutcomeUnknown`; PostgreSQL is told to cancel it, so it is not
+/// applied after all.
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_past_the_topology_timeout_are_cancelled_on_postgres() {
+    let db = common::TestDb::migrated(common::Backend::Pg, "write_timeout").await;
+    let toml = format!(
+        "[timeouts]\nstatement_ms = {}\n[[shards]]\nname = \"s0\"\nurl = \"{}\"\n[strategy]\nkind = \"modulo\"",
+        TIMEOUT.as_millis(),
+        db.url
+    );
+    let sharded = grant::Sharded::<diesel_async::AsyncPgConnection>::from_toml_str(&toml).unwrap();
+    let insert = diesel::sql_query(
+        "INSERT INTO order_items (order_id, product_id, quantity) SELECT 900, 1, 1 FROM pg_sleep(5)",
+    );
+    let started = Instant::now();
+    match sharded.run(insert.on_shard("s0")).execute().await {
+        Err(Error::WriteOutcomeUnknown { shard, cause }) => {
+            assert_eq!(shard, "s0");
+            assert!(
+                cause.contains("timed out on primary after 300ms"),
+                "{cause}"
+            );
+        }
+        other => panic!("expected WriteOutcomeUnknown, got {other:?}"),
+    }
+    assert!(started.elapsed() < TIMEOUT + Duration::from_secs(2));
+    // The cancel request stops the server's work: the row never appears, and no statement
+    // of this database is still running.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut direct = db.pg().await;
+    let running: i64 = diesel_async::RunQueryDsl::get_result(
+        diesel::select(diesel::dsl::sql::<BigInt>(&format!(
+            "(SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid())",
+            db.name
+        ))),
+        &mut direct,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        running, 0,
+        "the timed-out statement still runs on the server"
+    );
+    let rows: i64 = sharded
+        .run(schema_count().on_shard("s0"))
+        .get_result()
+        .await
+        .unwrap();
+    assert_eq!(rows, 0, "the cancelled insert was applied");
+}
+
+fn schema_count() -> diesel::dsl::select<diesel::expression::SqlLiteral<BigInt>> {
+    diesel::select(diesel::dsl::sql::<BigInt>(
+        "(SELECT count(*) FROM order_items)",
+    ))
+}
+
+/// `None` lifts the bound for one statement; a zero timeout is refused when the topology is
+/// built.
+#[tokio::test(flavor = "multi_thread")]
+async fn timeouts_can_be_lifted_and_must_be_positive() {
+    let shards = common::TestShards::new(common::Backend::Sqlite, 1, "timeout_none").await;
+    let sharded = shards
+        .builder::<grant::sqlite::AsyncSqliteConnection>()
+        .statement_timeout(Some(Duration::from_millis(1)))
+        .strategy(Modulo::new(1).unwrap())
+        .build()
+        .unwrap();
+    let n: i64 = sharded
+        .run(diesel::select(diesel::dsl::sql::<BigInt>(
+            "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT count(*) FROM c)",
+        )).on_shard("s0"))
+        .timeout(None)
+        .get_result()
+        .await
+        .unwrap();
+    assert_eq!(n, 200_000);
+    let zero = shards
+        .builder::<grant::sqlite::AsyncSqliteConnection>()
+        .statement_timeout(Some(Duration::ZERO))
+        .strategy(Modulo::new(1).unwrap())
+        .build();
+    assert!(
+        matches!(zero, Err(Error::Config(ref e)) if e.to_string() == "timeouts.statement: must be more than 0 ms"),
+        "{zero:?}"
+    );
+}
