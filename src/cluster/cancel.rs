@@ -3,8 +3,6 @@
 //! such request (the statement's connection is discarded, and the server finishes the
 //! statement on its own).
 
-use std::future::Future;
-
 /// Cancels the statement running on one connection.
 pub struct CancelHandle(Inner);
 
@@ -27,14 +25,12 @@ impl CancelHandle {
     }
 
     /// Sends the request; failures are only logged (the connection is discarded anyway).
-    pub(crate) fn cancel(self) -> impl Future<Output = ()> + Send + 'static {
-        async move {
-            match self.0 {
-                #[cfg(feature = "postgres")]
-                Inner::Postgres(token) => {
-                    if let Err(error) = token.cancel_query(tokio_postgres::NoTls).await {
-                        tracing::debug!(%error, "cancel request failed");
-                    }
+    pub(crate) async fn cancel(self) {
+        match self.0 {
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(token) => {
+                if let Err(error) = token.cancel_query(tokio_postgres::NoTls).await {
+                    tracing::debug!(%error, "cancel request failed");
                 }
             }
         }
