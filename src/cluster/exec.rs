@@ -4,8 +4,10 @@
 //!
 //! Guarantees:
 //! * A **read** goes to the candidates of [`Cluster::read_candidates`] in order; a node that
-//!   cannot be reached is skipped, and a node whose connection fails mid-statement is skipped
-//!   with the read run again on the next node when the statement can be given again.
+//!   cannot be reached is skipped. A read whose connection fails runs again on the node's
+//!   next connection (at most once per connection the pool had open: stale connections after
+//!   a server restart each fail once and are discarded), then on the next node, whenever the
+//!   statement can be given again (not after `.once()`).
 //! * A **write** runs on the current primary, once. It runs again only when it was certainly
 //!   not applied (no connection to the primary, or refused as read-only by a demoted node)
 //!   or when the caller marked it idempotent. A failed write says which:
@@ -13,6 +15,7 @@
 //! * Every statement runs in a `grant.statement` span (shard, table, operation, node,
 //!   elapsed microseconds).
 
+use super::node::NodeConn;
 use super::{Cluster, ShardConnection};
 use crate::shard::Access;
 use crate::shard::Attempts;
@@ -185,54 +188,67 @@ where
     let mut last_error = None;
     let candidates = cluster.read_candidates(plan.options.primary || sticky);
     let count = candidates.len();
-    for (i, node) in candidates.into_iter().enumerate() {
+    'nodes: for (i, node) in candidates.into_iter().enumerate() {
         let last = i + 1 == count;
         // A replica whose breaker is half-open takes one trial read at a time; the primary
         // (always the last candidate) is never skipped.
         if !last && !node.breaker.try_acquire() {
             continue;
         }
-        let mut conn = match node.checkout().await {
-            Ok(conn) => conn,
-            Err(e) => {
-                last_error = Some(e);
-                continue;
+        // Pooled connections go stale together (the server restarted, a network cut every
+        // idle connection): each then fails one statement. A read whose connection proved
+        // dead runs again on the node's next connection, at most once per connection the
+        // pool had open, before the node counts as failed.
+        let mut stale_left = node.pool_state().connections;
+        loop {
+            let mut conn = match node.checkout().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    last_error = Some(e);
+                    continue 'nodes;
+                }
+            };
+            let Some(query) = attempts.next_attempt(last && stale_left == 0) else {
+                break 'nodes;
+            };
+            span.record("node", node.label());
+            node.note_served();
+            let result = run_bounded(op, query, conn.conn(), timeout).await;
+            settle(conn, &result);
+            match result {
+                Ok(value) => {
+                    node.record_success();
+                    return Ok(value);
+                }
+                Err(None) => {
+                    let after = timeout.after();
+                    node.record_failure("statement timed out");
+                    tracing::debug!(
+                        node = node.label(),
+                        ?after,
+                        "read timed out on its node; trying the next"
+                    );
+                    last_error = Some(Error::StatementTimeout {
+                        shard: cluster.name().to_string(),
+                        node: node.label().to_owned(),
+                        after,
+                    });
+                    continue 'nodes;
+                }
+                Err(Some(e)) if is_connection_failure(&e) && stale_left > 0 => {
+                    // Not the node's failure yet: this connection may only have gone stale.
+                    stale_left -= 1;
+                    tracing::debug!(node = node.label(), error = %e, "read failed on a pooled connection; trying a fresh one");
+                    last_error = Some(statement_error(cluster.name(), plan.table, e));
+                }
+                Err(Some(e)) if is_connection_failure(&e) => {
+                    node.record_failure(&e.to_string());
+                    tracing::debug!(node = node.label(), error = %e, "read failed on its node; trying the next");
+                    last_error = Some(statement_error(cluster.name(), plan.table, e));
+                    continue 'nodes;
+                }
+                Err(Some(e)) => return Err(statement_error(cluster.name(), plan.table, e)),
             }
-        };
-        let Some(query) = attempts.next_attempt(last) else {
-            break;
-        };
-        span.record("node", node.label());
-        node.note_served();
-        let result = run_bounded(op, query, conn.conn(), timeout).await;
-        if !matches!(result, Err(None)) {
-            conn.finished();
-        }
-        match result {
-            Ok(value) => {
-                node.record_success();
-                return Ok(value);
-            }
-            Err(None) => {
-                let after = timeout.after();
-                node.record_failure("statement timed out");
-                tracing::debug!(
-                    node = node.label(),
-                    ?after,
-                    "read timed out on its node; trying the next"
-                );
-                last_error = Some(Error::StatementTimeout {
-                    shard: cluster.name().to_string(),
-                    node: node.label().to_owned(),
-                    after,
-                });
-            }
-            Err(Some(e)) if is_connection_failure(&e) => {
-                node.record_failure(&e.to_string());
-                tracing::debug!(node = node.label(), error = %e, "read failed on its node; trying the next");
-                last_error = Some(statement_error(cluster.name(), plan.table, e));
-            }
-            Err(Some(e)) => return Err(statement_error(cluster.name(), plan.table, e)),
         }
     }
     Err(last_error.unwrap_or_else(|| Error::NoPrimary {
@@ -283,9 +299,7 @@ where
         };
         node.note_served();
         let result = run_bounded(op, query, conn.conn(), timeout).await;
-        if !matches!(result, Err(None)) {
-            conn.finished();
-        }
+        settle(conn, &result);
         cluster.record_write();
         if let Some(session) = plan.options.session {
             session.record_write(shard);
@@ -334,6 +348,17 @@ where
     }
 }
 
+/// Returns a connection to its pool after a statement: kept when the statement ran to an
+/// answer (a result or the server's error), discarded when it timed out or the connection
+/// failed, so that no dead or mid-protocol connection is handed out again.
+fn settle<C: ShardConnection, T>(conn: NodeConn<'_, C>, result: &Result<T, Option<DieselError>>) {
+    match result {
+        Ok(_) => conn.finished(),
+        Err(Some(e)) if !is_connection_failure(e) => conn.finished(),
+        Err(_) => drop(conn),
+    }
+}
+
 /// The connection failed (rather than the statement): the node is unreachable, shutting
 /// down or gone mid-statement.
 pub(crate) fn is_connection_failure(e: &DieselError) -> bool {
@@ -348,6 +373,7 @@ pub(crate) fn is_connection_failure(e: &DieselError) -> bool {
             [
                 "input/output error",
                 "connection closed",
+                "connection to the server is closed",
                 "connection reset",
                 "broken pipe",
                 "terminating connection",
