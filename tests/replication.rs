@@ -302,7 +302,9 @@ async fn pg_failover_loses_no_acknowledged_write() {
                         }
                         next += 1;
                     }
-                    Err(e) if e.write_not_applied() => {
+                    // Not applied: the primary was unreachable or refused it. (A duplicate
+                    // key would mean an earlier write thought lost was applied: a failure.)
+                    Err(e) if e.write_not_applied() && !matches!(e, Error::DuplicateKey { .. }) => {
                         refused += 1;
                         tokio::time::sleep(Duration::from_millis(20)).await;
                     }

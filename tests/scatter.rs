@@ -677,7 +677,7 @@ async fn failure_policies() {
 
     let failed = sharded.scatter(order_lines::table).count().await;
     assert!(
-        matches!(failed, Err(Error::ShardUnavailable { ref shard, .. } | Error::PoolTimeout { ref shard, .. }) if shard == "down"),
+        matches!(failed, Err(Error::ShardUnavailable { ref shard, .. }) if shard == "down"),
         "{failed:?}"
     );
 
@@ -863,4 +863,21 @@ async fn cancelled_statements_do_not_poison_the_pool() {
             _ => check!(diesel_async::AsyncPgConnection),
         }
     }
+}
+
+/// A keyset page that continues after a `NULL` sort value is refused with `NullSortKey`
+/// before any statement runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn keyset_after_a_null_sort_value_is_refused() {
+    let (_single, _shards, _one, sharded) =
+        setup::<grant::sqlite::AsyncSqliteConnection>(Backend::Sqlite).await;
+    let page = sharded
+        .scatter(order_lines::table)
+        .select(Line::as_select())
+        .order_by((asc(order_lines::shipped_date), asc(order_lines::order_id)))
+        .after((None, 10_248))
+        .limit(10)
+        .load::<Line>()
+        .await;
+    assert!(matches!(page, Err(grant::Error::NullSortKey)), "{page:?}");
 }

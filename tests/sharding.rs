@@ -359,11 +359,11 @@ async fn unavailable_shards_and_pool_timeouts_are_typed() {
         .get_result::<i64>()
         .await
     {
+        // Refused connections fail the checkout at once (not a `PoolTimeout` after waiting).
         Err(Error::ShardUnavailable { shard, cause }) => {
             assert_eq!(shard, "down");
-            assert!(!cause.is_empty());
+            assert!(cause.starts_with("primary: "), "{cause}");
         }
-        Err(Error::PoolTimeout { shard, .. }) => assert_eq!(shard, "down"),
         other => panic!("expected ShardUnavailable, got {other:?}"),
     }
     // Every shard is asked: the one that is down makes the whole call fail, naming it.
@@ -372,7 +372,8 @@ async fn unavailable_shards_and_pool_timeouts_are_typed() {
         .get_result::<i64>()
         .await;
     assert!(
-        matches!(all, Err(Error::ShardUnavailable { ref shard, .. } | Error::PoolTimeout { ref shard, .. }) if shard == "down")
+        matches!(all, Err(Error::ShardUnavailable { ref shard, .. }) if shard == "down"),
+        "{all:?}"
     );
 
     let held = sharded.connection("up").await.unwrap();
