@@ -516,7 +516,8 @@ async fn replica_policies_spread_reads() {
         match policy {
             ReplicaPolicy::RoundRobin => assert_eq!(served, [50, 50]),
             ReplicaPolicy::Random => assert!(served.iter().all(|&n| n > 0), "{served:?}"),
-            // One read at a time: both idle, the first wins every time.
+            // One read at a time: both idle (health probes are not counted), the first wins
+            // every time.
             ReplicaPolicy::LeastConnections => assert_eq!(served, [100, 0]),
         }
     }

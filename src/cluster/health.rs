@@ -106,7 +106,7 @@ pub(crate) fn spawn_health_checks<C: ShardConnection, F: Fleet<C>>(fleet: Weak<F
 /// Probes one node: records the outcome in its breaker and its role.
 async fn probe_node<C: ShardConnection>(node: &Node<C>, timeout: Duration) -> Option<Probe> {
     let result = tokio::time::timeout(timeout, async {
-        let mut conn = node.checkout().await?;
+        let mut conn = node.checkout_for_probe().await?;
         let result = C::probe(conn.conn()).await;
         conn.finished();
         result.map_err(Error::Database)

@@ -171,9 +171,19 @@ impl<C: ShardConnection> Node<C> {
         }
     }
 
-    /// A connection, counted in flight and guarded against cancellation (see
-    /// [`NodeConn`]).
+    /// A connection for a statement, counted in flight (least-connections balancing reads
+    /// the count) and guarded against cancellation (see [`NodeConn`]).
     pub(crate) async fn checkout(&self) -> Result<NodeConn<'_, C>, Error> {
+        self.checkout_counted(true).await
+    }
+
+    /// A connection for a health probe: guarded like a statement's, but not counted in
+    /// flight, so that probes do not steer reads away from a node.
+    pub(crate) async fn checkout_for_probe(&self) -> Result<NodeConn<'_, C>, Error> {
+        self.checkout_counted(false).await
+    }
+
+    async fn checkout_counted(&self, counted: bool) -> Result<NodeConn<'_, C>, Error> {
         // A connection attempt that fails while this caller waits ends the wait: the node
         // refuses connections now (see `connect_errors`). An idle connection is handed out
         // on the first poll, without registering for failures (a lock on a shared waiter
@@ -198,11 +208,14 @@ impl<C: ShardConnection> Node<C> {
         };
         match got {
             Ok(conn) => {
-                self.in_flight.fetch_add(1, Ordering::Relaxed);
+                if counted {
+                    self.in_flight.fetch_add(1, Ordering::Relaxed);
+                }
                 Ok(NodeConn {
                     conn,
                     node: self,
                     running: true,
+                    counted,
                 })
             }
             Err(bb8::RunError::TimedOut) => Err(Error::PoolTimeout {
@@ -256,6 +269,8 @@ pub(crate) struct NodeConn<'a, C: ShardConnection> {
     conn: PooledConnection<'a, C>,
     node: &'a Node<C>,
     running: bool,
+    /// Whether it counts in the node's in-flight statements.
+    counted: bool,
 }
 
 impl<C: ShardConnection> NodeConn<'_, C> {
@@ -272,7 +287,9 @@ impl<C: ShardConnection> NodeConn<'_, C> {
 
 impl<C: ShardConnection> Drop for NodeConn<'_, C> {
     fn drop(&mut self) {
-        self.node.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if self.counted {
+            self.node.in_flight.fetch_sub(1, Ordering::Relaxed);
+        }
         if self.running {
             <C::TransactionManager as TransactionManager<C>>::transaction_manager_status_mut(
                 &mut self.conn,
