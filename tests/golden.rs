@@ -193,3 +193,73 @@ fn stable_hash_is_the_documented_function() {
         ShardValues::new([7i64.part_value()]).stable_hash()
     );
 }
+
+/// Every pinned hash is the documented function of its key, computed here from bytes framed
+/// by hand (not by grant's canonical encoding): `u32` little-endian length, then the value
+/// (integers as `i64`/`u64` little-endian, dates as days and timestamps as microseconds since
+/// 1970 in the same way, text as UTF-8, UUIDs big-endian, booleans as one byte). The values
+/// in `tests/golden/strategies.txt` were also checked against the C reference implementation
+/// of XXH3 (libxxhash 0.8.4 through python-xxhash 4.1.0) on 2026-12-03, so they pin the
+/// documented function, not only this implementation's output.
+#[test]
+fn pinned_hashes_are_xxh3_of_the_framed_bytes() {
+    // The reference vector of XXH3-64 (seed 0) for empty input, from the XXH3 specification's
+    // implementation: a different XXH3 (or a seed) would change every hash.
+    assert_eq!(xxhash_rust::xxh3::xxh3_64(b""), 0x2d06_8005_38d3_94c2);
+
+    fn framed(parts: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for part in parts {
+            out.extend_from_slice(&(part.len() as u32).to_le_bytes());
+            out.extend_from_slice(part);
+        }
+        out
+    }
+    let i = |v: i64| v.to_le_bytes();
+    let date = days(2026, 2, 14);
+    let by_hand: Vec<(&str, Vec<u8>)> = vec![
+        ("int 0", framed(&[&i(0)])),
+        ("int 1", framed(&[&i(1)])),
+        ("int -1", framed(&[&i(-1)])),
+        ("int 42", framed(&[&i(42)])),
+        ("int 1000", framed(&[&i(1000)])),
+        ("int 123456789", framed(&[&i(123_456_789)])),
+        ("int max", framed(&[&i(i64::MAX)])),
+        ("int min", framed(&[&i(i64::MIN)])),
+        ("uint 42", framed(&[&42u64.to_le_bytes()])),
+        ("text empty", framed(&[b""])),
+        ("text FR", framed(&[b"FR"])),
+        ("text tenant-7", framed(&[b"tenant-7"])),
+        ("text unicode", framed(&["ünïcödé".as_bytes()])),
+        ("uuid nil", framed(&[&[0u8; 16]])),
+        ("uuid a", framed(&[&UUID_A.to_be_bytes()])),
+        ("date 2026-02-14", framed(&[&i(date)])),
+        ("timestamp", framed(&[&i(1_700_000_000_123_456)])),
+        ("bool true", framed(&[&[1u8]])),
+        ("bytes", framed(&[&[0, 1, 2, 255]])),
+        ("acme:7", framed(&[b"acme", &i(7)])),
+        ("big:7", framed(&[b"big", &i(7)])),
+    ];
+    let pinned: std::collections::HashMap<&str, u64> = GOLDEN
+        .lines()
+        .filter_map(|l| l.strip_prefix("hash "))
+        .filter_map(|l| l.split_once(" = "))
+        .map(|(name, hex)| (name, u64::from_str_radix(hex, 16).unwrap()))
+        .collect();
+    assert_eq!(pinned.len(), by_hand.len());
+    let keys = keys();
+    for ((name, bytes), (key_name, parts)) in by_hand.iter().zip(&keys) {
+        assert_eq!(name, key_name);
+        let expected = pinned[name];
+        assert_eq!(
+            xxhash_rust::xxh3::xxh3_64(bytes),
+            expected,
+            "{name}: the pinned value"
+        );
+        assert_eq!(
+            values(parts).stable_hash(),
+            expected,
+            "{name}: grant's hash"
+        );
+    }
+}
