@@ -8,7 +8,6 @@ mod common;
 #[path = "../schema/mod.rs"]
 mod schema;
 
-use diesel_async::RunQueryDsl;
 use grant::Error;
 use grant::prelude::*;
 use grant::scatter::agg;
