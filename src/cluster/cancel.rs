@@ -3,6 +3,10 @@
 //! such request (the statement's connection is discarded, and the server finishes the
 //! statement on its own).
 
+/// How long a cancel request may wait for the server.
+#[cfg(feature = "postgres")]
+const CANCEL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Cancels the statement running on one connection.
 pub struct CancelHandle(Inner);
 
@@ -24,13 +28,18 @@ impl CancelHandle {
         CancelHandle(Inner::Postgres(token))
     }
 
-    /// Sends the request; failures are only logged (the connection is discarded anyway).
+    /// Sends the request, giving up after [`CANCEL_WAIT`] (a host that never answered the
+    /// statement may not answer this either); failures are only logged (the connection is
+    /// discarded anyway).
     pub(crate) async fn cancel(self) {
         match self.0 {
             #[cfg(feature = "postgres")]
             Inner::Postgres(token) => {
-                if let Err(error) = token.cancel_query(tokio_postgres::NoTls).await {
-                    tracing::debug!(%error, "cancel request failed");
+                let request = token.cancel_query(tokio_postgres::NoTls);
+                match tokio::time::timeout(CANCEL_WAIT, request).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => tracing::debug!(%error, "cancel request failed"),
+                    Err(_) => tracing::debug!("cancel request unanswered"),
                 }
             }
         }

@@ -86,7 +86,8 @@ crate::cluster::settings::setters!(PoolConfig {
 impl PoolConfig {
     /// A pool of connections to `url` with these settings (opened lazily).
     pub fn build<C: ShardConnection>(&self, url: &str) -> Pool<C> {
-        self.builder().build_unchecked(C::manager(url))
+        self.builder()
+            .build_unchecked(C::manager(url, self.connect_timeout()))
     }
 
     /// A pool whose failed connection attempts go to `sink`.
@@ -102,7 +103,14 @@ impl PoolConfig {
         } else {
             builder.connection_customizer(Box::new(setup))
         };
-        builder.build_unchecked(C::manager(url))
+        builder.build_unchecked(C::manager(url, self.connect_timeout()))
+    }
+
+    /// How long one connection attempt may take: half of `connection_timeout`, so that a
+    /// statement waiting for a connection to a host that never finishes the handshake sees
+    /// the attempt fail ([`crate::Error::ShardUnavailable`]) before its own wait ends.
+    fn connect_timeout(&self) -> Duration {
+        self.connection_timeout / 2
     }
 
     fn builder<M: bb8::ManageConnection>(&self) -> bb8::Builder<M> {
@@ -115,6 +123,37 @@ impl PoolConfig {
             .test_on_check_out(self.test_on_check_out)
             .retry_connection(self.retry_connection)
     }
+}
+
+/// How a connection is opened, before the bound of [`bounded_manager`].
+type Establish<C> = fn(&str) -> futures_util::future::BoxFuture<'_, diesel::ConnectionResult<C>>;
+
+/// A manager whose connection attempts are abandoned after `timeout`: a host that accepts
+/// TCP but never finishes the handshake (a half-dead host, a partition) would otherwise hold
+/// a pool slot forever, and the pool would not serve again after the fault ended.
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+fn bounded_manager<C>(
+    url: &str,
+    timeout: Duration,
+    establish: Establish<C>,
+) -> AsyncDieselConnectionManager<C>
+where
+    C: diesel_async::pooled_connection::PoolableConnection + 'static,
+{
+    use diesel_async::pooled_connection::ManagerConfig;
+    let mut config = ManagerConfig::default();
+    config.custom_setup = Box::new(move |url| {
+        Box::pin(async move {
+            tokio::time::timeout(timeout, establish(url))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(diesel::ConnectionError::BadConnection(format!(
+                        "no connection within {timeout:?}"
+                    )))
+                })
+        })
+    });
+    AsyncDieselConnectionManager::new_with_config(url, config)
 }
 
 /// A diesel-async connection type that grant can pool and shard: `AsyncPgConnection`,
@@ -133,8 +172,9 @@ pub trait ShardConnection: diesel_async::AsyncConnection + Send + 'static {
     type Dialect: crate::scatter::NullOrdering + crate::scatter::AvgRounding;
     /// The backend's name, for logs.
     const BACKEND: &'static str;
-    /// The manager that opens connections to `url`.
-    fn manager(url: &str) -> Self::Manager;
+    /// The manager that opens connections to `url`, each attempt abandoned after
+    /// `connect_timeout`.
+    fn manager(url: &str, connect_timeout: Duration) -> Self::Manager;
     /// One connection to `url`, outside any pool (set up like pooled ones).
     fn connect(url: &str) -> impl Future<Output = diesel::ConnectionResult<Self>> + Send;
     /// Asks a node whether it accepts writes and how far behind it is (health checks).
@@ -151,8 +191,10 @@ impl ShardConnection for diesel_async::AsyncPgConnection {
     type Manager = AsyncDieselConnectionManager<Self>;
     type Dialect = diesel::pg::Pg;
     const BACKEND: &'static str = "postgres";
-    fn manager(url: &str) -> Self::Manager {
-        AsyncDieselConnectionManager::new(url)
+    fn manager(url: &str, connect_timeout: Duration) -> Self::Manager {
+        bounded_manager(url, connect_timeout, |url| {
+            Box::pin(<Self as diesel_async::AsyncConnection>::establish(url))
+        })
     }
     fn connect(url: &str) -> impl Future<Output = diesel::ConnectionResult<Self>> + Send {
         <Self as diesel_async::AsyncConnection>::establish(url)
@@ -170,8 +212,10 @@ impl ShardConnection for diesel_async::AsyncMysqlConnection {
     type Manager = AsyncDieselConnectionManager<Self>;
     type Dialect = diesel::mysql::Mysql;
     const BACKEND: &'static str = "mysql";
-    fn manager(url: &str) -> Self::Manager {
-        AsyncDieselConnectionManager::new(url)
+    fn manager(url: &str, connect_timeout: Duration) -> Self::Manager {
+        bounded_manager(url, connect_timeout, |url| {
+            Box::pin(<Self as diesel_async::AsyncConnection>::establish(url))
+        })
     }
     fn connect(url: &str) -> impl Future<Output = diesel::ConnectionResult<Self>> + Send {
         <Self as diesel_async::AsyncConnection>::establish(url)
@@ -186,11 +230,10 @@ impl ShardConnection for crate::sqlite::AsyncSqliteConnection {
     type Manager = AsyncDieselConnectionManager<Self>;
     type Dialect = diesel::sqlite::Sqlite;
     const BACKEND: &'static str = "sqlite";
-    fn manager(url: &str) -> Self::Manager {
-        use diesel_async::pooled_connection::ManagerConfig;
-        let mut config = ManagerConfig::default();
-        config.custom_setup = Box::new(|url| Box::pin(crate::sqlite::establish(url)));
-        AsyncDieselConnectionManager::new_with_config(url, config)
+    fn manager(url: &str, connect_timeout: Duration) -> Self::Manager {
+        bounded_manager(url, connect_timeout, |url| {
+            Box::pin(crate::sqlite::establish(url))
+        })
     }
     fn connect(url: &str) -> impl Future<Output = diesel::ConnectionResult<Self>> + Send {
         crate::sqlite::establish(url)

@@ -2,6 +2,7 @@
 //! `scripts/servers.sh`), with the example migrations applied, dropped again afterwards.
 #![allow(dead_code)]
 
+pub mod fault_proxy;
 pub mod pg_pair;
 
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
