@@ -6,6 +6,8 @@
 
 #[macro_use]
 mod common;
+#[path = "../schema/mod.rs"]
+mod schema;
 
 use diesel::sql_types::{BigInt, Integer};
 use grant::prelude::*;
@@ -144,4 +146,52 @@ async fn timeouts_can_be_lifted_and_must_be_positive() {
         matches!(zero, Err(Error::Config(ref e)) if e.to_string() == "timeouts.statement: must be more than 0 ms"),
         "{zero:?}"
     );
+}
+
+on_every_sharded_backend! {
+    /// A statement of a transaction past the timeout fails the transaction as
+    /// `StatementTimeout`; nothing of it commits, and the shard serves the next statements.
+    async fn transaction_statements_are_bounded(shards) {
+        let sharded = shards
+            .builder::<Conn>()
+            .statement_timeout(Some(TIMEOUT))
+            .strategy(Modulo::new(shards.dbs.len() as u32).unwrap())
+            .build()
+            .unwrap();
+        let key = schema::order_items::ShardKey { order_id: 1 };
+        let started = Instant::now();
+        let result: grant::Result<()> = sharded
+            .transaction(&key, async |mut tx| {
+                let item = schema::models::OrderItem { order_id: 1, product_id: 1, quantity: 1 };
+                tx.run(diesel::insert_into(schema::order_items::table).values(&item).for_shard_key(item.key()))
+                    .execute()
+                    .await?;
+                let slow = diesel::select(diesel::dsl::sql::<BigInt>(slow_read::<Conn>())).for_shard_key(key.clone());
+                tx.run(slow).get_result::<i64>().await?;
+                Ok(())
+            })
+            .await;
+        match result {
+            Err(Error::StatementTimeout { shard, node, after }) => {
+                assert_eq!((shard.as_str(), node.as_str(), after), ("s1", "primary", TIMEOUT));
+            }
+            other => panic!("expected StatementTimeout, got {other:?}"),
+        }
+        // SQLite's statement runs on the connection's own thread and can't be interrupted: the
+        // transaction gives up the connection only when that statement ends (the README says
+        // so). The servers' statements are abandoned at the timeout.
+        if Conn::BACKEND != "sqlite" {
+            assert!(started.elapsed() < TIMEOUT + Duration::from_secs(2), "{:?}", started.elapsed());
+        }
+        // Checked through a handle without a timeout: SQLite's statement goes on in its thread
+        // until it ends (its transaction then rolls back), and a check must not time out.
+        let checker = shards
+            .builder::<Conn>()
+            .statement_timeout(None)
+            .strategy(Modulo::new(shards.dbs.len() as u32).unwrap())
+            .build()
+            .unwrap();
+        let found = checker.find::<schema::models::OrderItem, _>((1, 1)).await;
+        assert_eq!(found.unwrap(), None, "nothing of the transaction committed");
+    }
 }

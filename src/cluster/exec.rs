@@ -78,7 +78,7 @@ pub(crate) enum StatementTimeout {
 
 impl StatementTimeout {
     /// The bound, for messages (`Duration::MAX` when there is none).
-    fn after(self) -> Duration {
+    pub(crate) fn after(self) -> Duration {
         match self {
             StatementTimeout::After(after) => after,
             StatementTimeout::Never => Duration::MAX,
@@ -142,7 +142,7 @@ where
 /// `op` on `conn`, within `timeout`: `Err(None)` when it timed out, and then, on backends
 /// that can, the server is asked to cancel the statement. The connection of a statement that
 /// timed out is left unfinished, so the pool discards it.
-async fn run_bounded<C, Q, O>(
+pub(crate) async fn run_bounded<C, Q, O>(
     op: O,
     query: Q,
     conn: &mut C,

@@ -127,6 +127,11 @@ impl<C: ShardConnection> Sharded<C> {
             .await;
     }
 
+    /// The statement timeout of statements without their own.
+    pub(crate) fn statement_timeout(&self) -> StatementTimeout {
+        self.inner.exec.statement_timeout
+    }
+
     /// Health-check settings.
     pub fn health_config(&self) -> &HealthConfig {
         &self.inner.health

@@ -4,9 +4,9 @@ use super::dispatch::Target;
 use super::operation::{Execute, First, GetResult, Load, Operation};
 use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, Sharded};
 use crate::cluster::ShardConnection;
-use crate::cluster::exec::statement_error;
+use crate::cluster::exec::{StatementTimeout, run_bounded, statement_error};
 use crate::{Error, Result};
-use diesel_async::AsyncConnection;
+use diesel_async::{AsyncConnection, TransactionManager};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -39,6 +39,10 @@ pub struct ShardTx<'r, C: ShardConnection> {
     shard: ShardId,
     name: Arc<str>,
     routing: &'r Routing,
+    /// The node the transaction runs on, for errors.
+    node: Arc<str>,
+    /// Each statement's bound (the handle's statement timeout).
+    timeout: StatementTimeout,
 }
 
 impl<'r, C: ShardConnection> ShardTx<'r, C> {
@@ -80,9 +84,24 @@ impl<'r, C: ShardConnection> ShardTx<'r, C> {
         let (query, route) = statement.into_parts();
         self.check(&route)?;
         let table = route.table();
-        op.run(query, self.conn)
-            .await
-            .map_err(|e| statement_error(&self.name, table, e))
+        match run_bounded(op, query, &mut *self.conn, self.timeout).await {
+            Ok(value) => Ok(value),
+            Err(Some(e)) => Err(statement_error(&self.name, table, e)),
+            Err(None) => {
+                // The connection is mid-statement: the transaction can't go on on it. Marked
+                // broken, it is not rolled back on (the server aborts the transaction when
+                // the pool discards the connection) and never handed out again.
+                <C::TransactionManager as TransactionManager<C>>::transaction_manager_status_mut(
+                    self.conn,
+                )
+                .set_in_error();
+                Err(Error::StatementTimeout {
+                    shard: self.name.to_string(),
+                    node: self.node.to_string(),
+                    after: self.timeout.after(),
+                })
+            }
+        }
     }
 
     /// Prepares a routed statement to run in this transaction: continue with `.load()`,
@@ -183,12 +202,16 @@ impl<C: ShardConnection> Sharded<C> {
             }
         };
         let span = tracing::debug_span!("grant.transaction", shard = %name, table = K::TABLE, node = node.label());
+        let node_label: Arc<str> = Arc::from(node.label());
+        let timeout = self.statement_timeout();
         let run = AsyncConnection::transaction::<T, Error, _>(conn.conn(), async move |c| {
             f(ShardTx {
                 conn: c,
                 shard,
                 name,
                 routing,
+                node: node_label,
+                timeout,
             })
             .await
         });
