@@ -136,10 +136,10 @@ pub struct ShardSection {
 
 impl std::fmt::Debug for ShardSection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::redact::{redact, redact_all};
+        use crate::redact::{redact_all, redact_url};
         f.debug_struct("ShardSection")
             .field("name", &self.name)
-            .field("url", &redact(&self.url))
+            .field("url", &redact_url(&self.url))
             .field("replicas", &redact_all(&self.replicas))
             .field("failover_hosts", &redact_all(&self.failover_hosts))
             .field("pool", &self.pool)
