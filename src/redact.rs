@@ -52,7 +52,9 @@ fn redact_bare_userinfo(text: &str) -> String {
     let mut rest = text;
     while let Some(start) = rest.find(|c: char| !is_delimiter(c)) {
         out.push_str(&rest[..start]);
-        let word_len = rest[start..].find(is_delimiter).unwrap_or(rest.len() - start);
+        let word_len = rest[start..]
+            .find(is_delimiter)
+            .unwrap_or(rest.len() - start);
         let word = &rest[start..start + word_len];
         match word.find("://") {
             Some(scheme) => {
@@ -143,10 +145,19 @@ mod tests {
 
     #[test]
     fn configured_urls_lose_their_whole_password() {
-        assert_eq!(redact_url("postgres://app:sec ret@db0/app"), "postgres://app:***@db0/app");
-        assert_eq!(redact_url("mysql://u:p\"q@h:1/d?password=x"), "mysql://u:***@h:1/d?password=***");
+        assert_eq!(
+            redact_url("postgres://app:sec ret@db0/app"),
+            "postgres://app:***@db0/app"
+        );
+        assert_eq!(
+            redact_url("mysql://u:p\"q@h:1/d?password=x"),
+            "mysql://u:***@h:1/d?password=***"
+        );
         assert_eq!(redact_url("/tmp/s0.db"), "/tmp/s0.db");
-        assert_eq!(redact_url("postgres://appl?casp:secret@db0"), "postgres://appl?casp:***@db0");
+        assert_eq!(
+            redact_url("postgres://appl?casp:secret@db0"),
+            "postgres://appl?casp:***@db0"
+        );
         assert_eq!(redact_url("p[x:secret@h/://a:b@c"), "*** (not a URL)");
     }
 
