@@ -5,7 +5,8 @@ source files. A heuristic over the text, not a compiler: a public item is a line
 `pub struct|enum|trait|type|union|fn` (not `pub(crate)`, and not one whose previous line is
 `#[doc(hidden)]`, counted apart); it does not know whether the module is reachable.
 
-Usage: scripts/api-stats.py [DIR ...]   (default: src macros/src)
+Usage: scripts/api-stats.py [DIR ...]   (default: src macros/src); run `cargo doc --no-deps
+--all-features -p grant` first for the rustdoc count.
 """
 import os
 import re
@@ -96,3 +97,16 @@ for n, p, _ in sorted(pub_over, reverse=True)[:12]:
 print("largest files:")
 for n, p in sorted(sizes, reverse=True)[:5]:
     print(f"  {n:5} lines  {p}")
+
+# The public surface as rustdoc documents it (reachable, not hidden), when the docs are built
+# (`cargo doc --no-deps --all-features -p grant`); the re-exported diesel prelude left out.
+doc = os.path.join("target", "doc", "grant", "all.html")
+if os.path.exists(doc):
+    page = open(doc, encoding="utf-8").read()
+    sections = re.findall(r'<h3 id="([a-z-]+)">.*?</h3><ul class="all-items">(.*?)</ul>', page, re.S)
+    counts = {
+        kind: len([h for h in re.findall(r'href="([^"]+)"', items) if not h.startswith("prelude/")])
+        for kind, items in sections
+    }
+    total = sum(counts.values())
+    print(f"documented public items (rustdoc): {total} " + str(counts))

@@ -195,3 +195,33 @@ on_every_sharded_backend! {
         assert_eq!(found.unwrap(), None, "nothing of the transaction committed");
     }
 }
+
+/// `with_timeout` gives one call's statements (key operations, routed statements) a timeout
+/// of their own on a handle that has none.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_of_the_handle_takes_its_own_timeout() {
+    let shards = common::TestShards::new(common::Backend::Pg, 1, "with_timeout").await;
+    let sharded = shards
+        .builder::<diesel_async::AsyncPgConnection>()
+        .statement_timeout(None)
+        .strategy(Modulo::new(1).unwrap())
+        .build()
+        .unwrap();
+    let quick = sharded.with_timeout(Some(TIMEOUT));
+    let slow = diesel::select(diesel::dsl::sql::<BigInt>(slow_read::<
+        diesel_async::AsyncPgConnection,
+    >()));
+    match quick.run(slow.on_shard("s0")).get_result::<i64>().await {
+        Err(Error::StatementTimeout { shard, after, .. }) => {
+            assert_eq!((shard.as_str(), after), ("s0", TIMEOUT))
+        }
+        other => panic!("expected StatementTimeout, got {other:?}"),
+    }
+    assert_eq!(
+        quick
+            .find::<schema::models::OrderItem, _>((1, 1))
+            .await
+            .unwrap(),
+        None
+    );
+}

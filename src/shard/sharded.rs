@@ -60,6 +60,8 @@ pub type Output<S, T> =
 /// ```
 pub struct Sharded<C: ShardConnection> {
     inner: Arc<Inner<C>>,
+    /// This copy's statement timeout, over the handle's (see [`Sharded::with_timeout`]).
+    timeout: Option<StatementTimeout>,
 }
 
 struct Inner<C: ShardConnection> {
@@ -82,6 +84,7 @@ impl<C: ShardConnection> Clone for Sharded<C> {
     fn clone(&self) -> Self {
         Sharded {
             inner: self.inner.clone(),
+            timeout: self.timeout,
         }
     }
 }
@@ -116,7 +119,10 @@ impl<C: ShardConnection> Sharded<C> {
         if replicated {
             spawn_health_checks(Arc::downgrade(&inner));
         }
-        Sharded { inner }
+        Sharded {
+            inner,
+            timeout: None,
+        }
     }
 
     /// Probes every server of every shard now (the background task does it every
@@ -129,7 +135,30 @@ impl<C: ShardConnection> Sharded<C> {
 
     /// The statement timeout of statements without their own.
     pub(crate) fn statement_timeout(&self) -> StatementTimeout {
-        self.inner.exec.statement_timeout
+        self.timeout.unwrap_or(self.inner.exec.statement_timeout)
+    }
+
+    /// A copy of the handle (the same shards and pools) whose statements have this timeout
+    /// instead of the handle's [`statement_timeout`](crate::ShardedBuilder::statement_timeout)
+    /// (`None`: no bound): for the key operations, scatters and transactions of one call.
+    /// (One routed statement can also take its own with [`crate::shard::Run::timeout`].)
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{OrderItem, two_sqlite_shards};
+    /// # #[tokio::main]
+    /// # async fn main() -> grant::Result<()> {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// use std::time::Duration;
+    /// let quick = shards.with_timeout(Some(Duration::from_millis(200)));
+    /// assert_eq!(quick.find::<OrderItem, _>((1, 2)).await?, None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_timeout(&self, timeout: Option<Duration>) -> Sharded<C> {
+        Sharded {
+            inner: self.inner.clone(),
+            timeout: Some(timeout.map_or(StatementTimeout::Never, StatementTimeout::After)),
+        }
     }
 
     /// Health-check settings.
@@ -262,6 +291,10 @@ impl<C: ShardConnection> Sharded<C> {
         A: Attempts<Q>,
     {
         let cluster = self.cluster_by_id(shard)?;
-        run_on_cluster(cluster, self.inner.exec, plan, op, attempts).await
+        let settings = ExecSettings {
+            statement_timeout: self.statement_timeout(),
+            ..self.inner.exec
+        };
+        run_on_cluster(cluster, settings, plan, op, attempts).await
     }
 }
