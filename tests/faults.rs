@@ -65,6 +65,30 @@ async fn one(
         .await
 }
 
+/// Opens `n` connections to `s1` by running that many slow reads at once.
+async fn warm(sharded: &grant::Sharded<AsyncPgConnection>, n: usize) {
+    let slow = || {
+        let read = diesel::dsl::sql::<Integer>("(SELECT 1 FROM pg_sleep(0.2))");
+        sharded
+            .run(diesel::select(read).on_shard("s1"))
+            .get_result::<i32>()
+    };
+    for read in futures_util::future::join_all((0..n).map(|_| slow())).await {
+        assert_eq!(read.unwrap(), 1);
+    }
+}
+
+/// `n` statements on `s1`, each of which must succeed.
+async fn all_succeed(sharded: &grant::Sharded<AsyncPgConnection>, n: usize, when: &str) {
+    for i in 0..n {
+        let result = one(sharded, "s1").await;
+        assert_eq!(
+            result.unwrap_or_else(|e| panic!("statement {i} {when}: {e}")),
+            1
+        );
+    }
+}
+
 /// A host that accepts and never answers: a read on an open connection ends as
 /// `StatementTimeout`, a write as `WriteOutcomeUnknown`, and a statement that needs a new
 /// connection as `ShardUnavailable` (the attempt is abandoned), each within its bound;
@@ -72,17 +96,7 @@ async fn one(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_host_that_never_answers_bounds_every_statement() {
     let (_d, _p, proxy, sharded) = shards(2).await;
-    let warm = (0..2).map(|_| {
-        sharded
-            .run(
-                diesel::select(diesel::dsl::sql::<Integer>("(SELECT 1 FROM pg_sleep(0.2))"))
-                    .on_shard("s1"),
-            )
-            .get_result::<i32>()
-    });
-    for read in futures_util::future::join_all(warm).await {
-        assert_eq!(read.unwrap(), 1);
-    }
+    warm(&sharded, 2).await;
     proxy.set(Fault::Blackhole);
 
     let started = Instant::now();
@@ -135,41 +149,17 @@ async fn a_host_that_never_answers_bounds_every_statement() {
     }
 
     proxy.set(Fault::None);
-    for i in 0..100 {
-        assert_eq!(
-            one(&sharded, "s1")
-                .await
-                .unwrap_or_else(|e| panic!("statement {i} after the fault: {e}")),
-            1
-        );
-    }
+    all_succeed(&sharded, 100, "after the fault").await;
 }
 
 /// Every open connection cut at once (a restart, as the pool sees it): no read fails.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cut_of_every_connection_fails_no_read() {
     let (_d, _p, proxy, sharded) = shards(4).await;
-    let warm = (0..4).map(|_| {
-        sharded
-            .run(
-                diesel::select(diesel::dsl::sql::<Integer>("(SELECT 1 FROM pg_sleep(0.2))"))
-                    .on_shard("s1"),
-            )
-            .get_result::<i32>()
-    });
-    for read in futures_util::future::join_all(warm).await {
-        assert_eq!(read.unwrap(), 1);
-    }
+    warm(&sharded, 4).await;
     proxy.cut();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    for i in 0..100 {
-        assert_eq!(
-            one(&sharded, "s1")
-                .await
-                .unwrap_or_else(|e| panic!("read {i} after the cut: {e}")),
-            1
-        );
-    }
+    all_succeed(&sharded, 100, "after the cut").await;
 }
 
 /// A host that refuses connections fails its shard's statements at once as
