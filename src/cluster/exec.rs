@@ -198,8 +198,10 @@ where
         // Pooled connections go stale together (the server restarted, a network cut every
         // idle connection): each then fails one statement. A read whose connection proved
         // dead runs again on the node's next connection, at most once per connection the
-        // pool had open, before the node counts as failed.
-        let mut stale_left = node.pool_state().connections;
+        // pool still has open (plus one fresh connection), before the node counts as failed.
+        // Counted only after a failure: reading the pool's state takes its lock, which every
+        // lookup would otherwise pay for.
+        let mut stale_left: Option<u32> = None;
         loop {
             let mut conn = match node.checkout().await {
                 Ok(conn) => conn,
@@ -208,7 +210,7 @@ where
                     continue 'nodes;
                 }
             };
-            let Some(query) = attempts.next_attempt(last && stale_left == 0) else {
+            let Some(query) = attempts.next_attempt(last && stale_left == Some(0)) else {
                 break 'nodes;
             };
             span.record("node", node.label());
@@ -235,9 +237,13 @@ where
                     });
                     continue 'nodes;
                 }
-                Err(Some(e)) if is_connection_failure(&e) && stale_left > 0 => {
+                Err(Some(e))
+                    if is_connection_failure(&e)
+                        && *stale_left.get_or_insert_with(|| node.pool_state().connections + 1)
+                            > 0 =>
+                {
                     // Not the node's failure yet: this connection may only have gone stale.
-                    stale_left -= 1;
+                    stale_left = stale_left.map(|left| left - 1);
                     tracing::debug!(node = node.label(), error = %e, "read failed on a pooled connection; trying a fresh one");
                     last_error = Some(statement_error(cluster.name(), plan.table, e));
                 }

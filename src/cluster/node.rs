@@ -295,7 +295,7 @@ impl<C: ShardConnection> Drop for NodeConn<'_, C> {
                 &mut self.conn,
             )
             .set_in_error();
-            tracing::debug!(node = %self.node.label, "statement cancelled mid-flight; its connection will be discarded");
+            tracing::debug!(node = %self.node.label, "connection left mid-statement (cancelled, timed out or failed); the pool discards it");
         }
     }
 }
