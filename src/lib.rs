@@ -81,6 +81,43 @@ pub use shard::{ShardId, Sharded, ShardedBuilder};
 /// Derives [`Keyed`] for a record; see the trait for what it needs.
 pub use grant_macros::Keyed;
 
+/// Derives [`shard::DerivedChangeset`] for a `#[derive(AsChangeset)]` struct, so that
+/// [`Sharded`] can run updates with it: the columns it assigns (every field but the
+/// primary-key and `#[diesel(skip_update)]` ones, as diesel's derive reads them) are
+/// checked when compiling, and a shard-key column among them is a compile error that
+/// names the table and the column.
+///
+/// ```
+/// # use grant::__doc_schema::{order_items, two_sqlite_shards, OrderItem};
+/// use grant::prelude::*;
+/// #[derive(AsChangeset, grant::Changeset)]
+/// #[diesel(table_name = order_items)]
+/// struct Restock {
+///     quantity: i32,
+/// }
+/// # #[tokio::main]
+/// # async fn main() -> grant::Result<()> {
+/// # let (shards, _dir) = two_sqlite_shards().await;
+/// shards.insert(&OrderItem { order_id: 1, product_id: 2, quantity: 3 }).await?;
+/// shards.run(order_items::table.update_key((1, 2)).set(&Restock { quantity: 9 })).execute().await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// A field of a shard-key column does not compile (`order_items` shards by `order_id`):
+///
+/// ```compile_fail
+/// # use grant::__doc_schema::order_items;
+/// use grant::prelude::*;
+/// #[derive(AsChangeset, grant::Changeset)]
+/// #[diesel(table_name = order_items)]
+/// struct Move {
+///     order_id: i64,
+///     quantity: i32,
+/// }
+/// ```
+pub use grant_macros::Changeset;
+
 /// Diesel's `table!`, plus the table's composite key.
 ///
 /// Takes exactly diesel's `table!` syntax (it forwards the declaration to diesel unchanged)
@@ -184,6 +221,7 @@ pub mod __private {
     pub use crate::key::codec::{KeyReader, KeyWriter, fmt_key, parse_key};
     pub use crate::key::table::KeyBinds;
     pub use crate::key::value::RecordColumn;
+    pub use crate::shard::changeset::Assigned;
     pub use diesel;
     pub use grant_macros::extend_table;
     pub use typenum;

@@ -139,8 +139,8 @@ async fn pg_reads_on_replica_writes_on_primary() {
     sharded
         .run(
             diesel::update(order_items::table)
-                .set(order_items::quantity.eq(5))
-                .on_shard("s0"),
+                .on_shard("s0")
+                .set(order_items::quantity.eq(5)),
         )
         .execute()
         .await

@@ -3,7 +3,9 @@
 
 use proc_macro::TokenStream;
 
+mod derive_changeset;
 mod derive_keyed;
+mod diesel_attrs;
 mod diesel_syntax;
 mod extend_table;
 mod foreign_key;
@@ -41,6 +43,17 @@ pub fn extend_table(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn derive_keyed(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     derive_keyed::expand(input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives `grant::shard::DerivedChangeset` for a `#[derive(AsChangeset)]` struct: the
+/// struct's columns are checked when compiling (none may be a shard-key column), so that
+/// `Sharded` can run updates with it. See `grant::Changeset` for the documentation.
+#[proc_macro_derive(Changeset, attributes(diesel))]
+pub fn derive_changeset(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    derive_changeset::expand(input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

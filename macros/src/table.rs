@@ -130,6 +130,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             key_sql_names(#(#key_sql_names),*),
             key_types(#(#key_types),*),
             column_names(#(#all_names),*),
+            column_idents(#(#column_names),*),
             column_types(#(#all_types),*),
             shard_key(#(#shard_key),*)
         )]

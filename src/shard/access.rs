@@ -29,6 +29,8 @@ pub trait StatementKind {
     type Kind: Kind;
     /// Read or write.
     const ACCESS: Access = <Self::Kind as Kind>::ACCESS;
+    /// Raw SQL, whose columns grant reads from its text (see [`crate::Error::ShardKeyImmutable`]).
+    const RAW: bool = false;
 }
 
 /// [`ReadKind`] or [`WriteKind`].
@@ -65,7 +67,11 @@ impl<T: QuerySource, U, Op, Ret> StatementKind for InsertStatement<T, U, Op, Ret
     type Kind = WriteKind;
 }
 
-impl<T: QuerySource, U, V, Ret> StatementKind for UpdateStatement<T, U, V, Ret> {
+/// Only an `UPDATE` whose changeset grant checked for shard-key columns
+/// ([`super::CheckedChangeset`]): one routed before its `.set(..)`.
+impl<T: QuerySource, U, V: super::CheckedChangeset, Ret> StatementKind
+    for UpdateStatement<T, U, V, Ret>
+{
     type Kind = WriteKind;
 }
 
@@ -75,10 +81,12 @@ impl<T: QuerySource, U, Ret> StatementKind for DeleteStatement<T, U, Ret> {
 
 impl<Inner> StatementKind for SqlQuery<Inner> {
     type Kind = WriteKind;
+    const RAW: bool = true;
 }
 
 impl<DB: Backend, Q> StatementKind for BoxedSqlQuery<'_, DB, Q> {
     type Kind = WriteKind;
+    const RAW: bool = true;
 }
 
 /// A statement declared to only read (for raw SQL, which grant otherwise treats as a
@@ -102,10 +110,12 @@ pub fn writes<Q>(query: Q) -> Writes<Q> {
 
 impl<Q> StatementKind for ReadOnly<Q> {
     type Kind = ReadKind;
+    const RAW: bool = true;
 }
 
 impl<Q> StatementKind for Writes<Q> {
     type Kind = WriteKind;
+    const RAW: bool = true;
 }
 
 macro_rules! forward_wrapper {

@@ -33,6 +33,11 @@ pub trait Route<Q>: Send + Sized {
         None
     }
 
+    /// The shard-key columns of that table, when the route knows them.
+    fn shard_key_columns(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// The statement for each shard it runs on (a copy per shard for [`AllShards`]), in
     /// topology order.
     fn split(self, query: Q, routing: &Routing) -> Result<Vec<(ShardId, Q)>>;
@@ -63,6 +68,10 @@ impl<Q, K: RouteKey> Route<Q> for ByKey<K> {
 
     fn table(&self) -> Option<&'static str> {
         Some(K::TABLE)
+    }
+
+    fn shard_key_columns(&self) -> &'static [&'static str] {
+        K::SHARD_KEY_COLUMNS
     }
 
     fn split(self, query: Q, routing: &Routing) -> Result<Vec<(ShardId, Q)>> {

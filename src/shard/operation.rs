@@ -24,6 +24,11 @@ pub trait Operation<C, Q>: Copy + Send + Sync {
     const NAME: &'static str;
     /// Runs `query` on `conn`.
     fn run(self, query: Q, conn: &mut C) -> impl Future<Output = QueryResult<Self::Output>> + Send;
+    /// The statement's SQL text, for the checks that read it (raw SQL); `None` when this
+    /// operation does not render it.
+    fn sql_text(_query: &Q) -> Option<String> {
+        None
+    }
 }
 
 /// A select that connection `C` can load as rows of `U`: diesel-async's `LoadQuery`, for
@@ -112,13 +117,20 @@ where
 impl<C, DB, Q> Operation<C, Q> for Execute
 where
     C: AsyncConnection<Backend = DB>,
-    DB: Backend,
+    DB: Backend + Default,
+    DB::QueryBuilder: Default,
     Q: QueryFragment<DB> + QueryId + Send,
 {
     type Output = usize;
     const NAME: &'static str = "execute";
     async fn run(self, query: Q, conn: &mut C) -> QueryResult<usize> {
         RunQueryDsl::execute(query, conn).await
+    }
+    fn sql_text(query: &Q) -> Option<String> {
+        let mut sql = <DB::QueryBuilder as Default>::default();
+        let backend = DB::default();
+        query.to_sql(&mut sql, &backend).ok()?;
+        Some(diesel::query_builder::QueryBuilder::finish(sql))
     }
 }
 

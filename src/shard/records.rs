@@ -2,14 +2,15 @@
 //! batches split by shard and run on the shards in parallel. The statements come from
 //! [`crate::key::methods`]; this file only routes and runs them.
 
+use super::ShardSafeChangeset;
 use super::attempts::{Fresh, Once};
 use super::operation::{Execute, GetResult, Load, Operation};
 use super::{PerShard, Plan, RouteKey, ShardId, ShardKeyed, ShardResult, Sharded};
 use crate::cluster::ShardConnection;
 use crate::key::methods::{
     DeleteByKey, DeleteStatement, ExistsByKey, ExistsStatement, FindByKey, FindManyByKeys,
-    FindManyStatement, FindStatement, RenderSql, UpdateByKey, UpdateStatement, full_key,
-    in_key_order, require_row, require_updated, unique_keys,
+    FindManyStatement, FindStatement, UpdateByKey, UpdateStatement, full_key, in_key_order,
+    require_row, require_updated, unique_keys,
 };
 use crate::key::{InsertMany, InsertOne, KeyFrom, KeyOf, Keyed, KeyedTable};
 use crate::{Error, OptionalExt, Result};
@@ -116,9 +117,9 @@ impl<C: ShardConnection> Sharded<C> {
             > 0)
     }
 
-    /// Applies `changes` to the row with this key; [`Error::NotFound`] when no row has it,
-    /// and [`Error::ShardKeyImmutable`] (before anything runs) when `changes` sets a
-    /// shard-key column.
+    /// Applies `changes` to the row with this key; [`Error::NotFound`] when no row has it.
+    /// `changes` may not assign a shard-key column (checked when compiling, see
+    /// [`ShardSafeChangeset`](crate::shard::ShardSafeChangeset)).
     ///
     /// ```
     /// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
@@ -127,31 +128,22 @@ impl<C: ShardConnection> Sharded<C> {
     /// # async fn main() -> grant::Result<()> {
     /// # let (shards, _dir) = two_sqlite_shards().await;
     /// shards.insert(&OrderItem { order_id: 1, product_id: 2, quantity: 3 }).await?;
-    /// shards.update::<OrderItem, _, _>((1, 2), order_items::quantity.eq(4)).await?;
-    /// let moved = shards.update::<OrderItem, _, _>((1, 2), order_items::order_id.eq(9)).await;
-    /// assert!(matches!(moved, Err(grant::Error::ShardKeyImmutable { column: "order_id", .. })));
+    /// shards.update::<OrderItem, _, _, _>((1, 2), order_items::quantity.eq(4)).await?;
+    /// // shards.update::<OrderItem, _, _, _>((1, 2), order_items::order_id.eq(9)) does not
+    /// // compile: `order_items.order_id` is a shard-key column.
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update<R, K, Ch>(&self, key: K, changes: Ch) -> Result<()>
+    pub async fn update<R, K, Ch, M>(&self, key: K, changes: Ch) -> Result<()>
     where
         R: UpdateByKey<Ch>,
         R::Table: KeyFrom<K>,
-        UpdateStatement<R, Ch>: RenderSql<Backend<C>>,
+        Ch: ShardSafeChangeset<R::Table, M>,
         Execute: Operation<C, UpdateStatement<R, Ch>, Output = usize>,
     {
         let (key, printed) = full_key::<R::Table, K>(key);
         let shard = self.shard_of_key::<R::Table>(&key)?;
         let statement = R::update_statement(key, changes);
-        let sql = statement.render_sql();
-        if let Some(column) =
-            super::immutable::set_shard_key_column(&sql, R::Table::SHARD_KEY_COLUMNS)
-        {
-            return Err(Error::ShardKeyImmutable {
-                table: R::Table::NAME,
-                column,
-            });
-        }
         let affected = self
             .run_on(
                 shard,
@@ -317,6 +309,7 @@ where
 
 impl<K: RouteKey> RouteKey for std::sync::Arc<K> {
     const TABLE: &'static str = K::TABLE;
+    const SHARD_KEY_COLUMNS: &'static [&'static str] = K::SHARD_KEY_COLUMNS;
     fn shard_values(&self) -> super::ShardValues<'_> {
         (**self).shard_values()
     }

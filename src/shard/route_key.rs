@@ -21,12 +21,15 @@ use crate::key::KeyedTable;
 pub trait RouteKey: Send + Sync {
     /// The SQL name of the table whose shard key this is.
     const TABLE: &'static str;
+    /// That table's shard-key columns, in order.
+    const SHARD_KEY_COLUMNS: &'static [&'static str];
     /// The shard key's values.
     fn shard_values(&self) -> ShardValues<'_>;
 }
 
 impl<K: RouteKey> RouteKey for &K {
     const TABLE: &'static str = K::TABLE;
+    const SHARD_KEY_COLUMNS: &'static [&'static str] = K::SHARD_KEY_COLUMNS;
     fn shard_values(&self) -> ShardValues<'_> {
         (**self).shard_values()
     }

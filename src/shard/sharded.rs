@@ -226,7 +226,10 @@ impl<C: ShardConnection> Sharded<C> {
     ///
     /// (The four verbs live on [`Run`] rather than on `Sharded` itself because diesel-async's
     /// `RunQueryDsl`, implemented for every type, would otherwise shadow them.)
-    pub fn run<S: RoutedStatement>(&self, statement: S) -> Run<'_, C, S> {
+    pub fn run<S: RoutedStatement>(&self, statement: S) -> Run<'_, C, S>
+    where
+        S::Query: StatementKind,
+    {
         Run::new(self, statement)
     }
 
@@ -243,6 +246,7 @@ impl<C: ShardConnection> Sharded<C> {
         M: Retries<S::Query, <S::Query as StatementKind>::Kind>,
     {
         let (query, route) = statement.into_parts();
+        super::immutable::check_raw::<S::Query, O, C>(&query, &route)?;
         let plan = Plan {
             table: route.table(),
             access: <S::Query as StatementKind>::ACCESS,

@@ -2,7 +2,7 @@
 
 use super::dispatch::Target;
 use super::operation::{Execute, First, GetResult, Load, Operation};
-use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, Sharded};
+use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, Sharded, StatementKind};
 use crate::cluster::ShardConnection;
 use crate::cluster::exec::{StatementTimeout, run_bounded, statement_error};
 use crate::{Error, Result};
@@ -79,10 +79,12 @@ impl<'r, C: ShardConnection> ShardTx<'r, C> {
     async fn run_statement<S, O>(&mut self, statement: S, op: O) -> Result<O::Output>
     where
         S: RoutedStatement,
+        S::Query: StatementKind,
         O: Operation<C, S::Query>,
     {
         let (query, route) = statement.into_parts();
         self.check(&route)?;
+        super::immutable::check_raw::<S::Query, O, C>(&query, &route)?;
         let table = route.table();
         match run_bounded(op, query, &mut *self.conn, self.timeout).await {
             Ok(value) => Ok(value),
@@ -107,7 +109,10 @@ impl<'r, C: ShardConnection> ShardTx<'r, C> {
     /// Prepares a routed statement to run in this transaction: continue with `.load()`,
     /// `.get_result()`, `.first()` or `.execute()`. A statement routed elsewhere fails with
     /// [`Error::CrossShardInTransaction`].
-    pub fn run<S: RoutedStatement>(&mut self, statement: S) -> TxRun<'_, 'r, C, S> {
+    pub fn run<S: RoutedStatement>(&mut self, statement: S) -> TxRun<'_, 'r, C, S>
+    where
+        S::Query: StatementKind,
+    {
         TxRun {
             tx: self,
             statement,
@@ -122,7 +127,10 @@ pub struct TxRun<'a, 'r, C: ShardConnection, S> {
     statement: S,
 }
 
-impl<C: ShardConnection, S: RoutedStatement> TxRun<'_, '_, C, S> {
+impl<C: ShardConnection, S: RoutedStatement> TxRun<'_, '_, C, S>
+where
+    S::Query: StatementKind,
+{
     /// All rows of a routed select.
     pub async fn load<U>(self) -> Result<Vec<U>>
     where

@@ -1,6 +1,7 @@
 //! The key items that `grant::table!` adds inside diesel's table module: the `Key` struct, its
 //! typed builder, the `KeyColumn`/`KeyedTable`/`IntoKey` impls and, when declared, the shard key.
 
+mod assignable;
 mod binds;
 mod builder;
 mod checks;
@@ -22,6 +23,8 @@ pub(crate) struct Args {
     key_types: Vec<LitStr>,
     column_names: Vec<LitStr>,
     column_types: Vec<LitStr>,
+    /// Every column, as diesel names it in the module.
+    column_idents: Vec<Ident>,
     shard_key: Vec<Ident>,
 }
 
@@ -35,6 +38,7 @@ impl Parse for Args {
         let mut column_names = Vec::new();
         let mut column_types = Vec::new();
         let mut shard_key = Vec::new();
+        let mut column_idents = Vec::new();
         while !input.is_empty() {
             let name: Ident = input.parse()?;
             match name.to_string().as_str() {
@@ -56,6 +60,12 @@ impl Parse for Args {
                         &mut column_types
                     };
                     *target = names.into_iter().collect();
+                }
+                "column_idents" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let idents = content.parse_terminated(Ident::parse, Token![,])?;
+                    column_idents = idents.into_iter().collect();
                 }
                 "key" | "shard_key" => {
                     let content;
@@ -100,6 +110,7 @@ impl Parse for Args {
             key_types,
             column_names,
             column_types,
+            column_idents,
             shard_key,
         })
     }
@@ -206,6 +217,7 @@ fn key_items(args: &Args) -> TokenStream {
         keyed_table::items(&ctx),
         shard_key::items(&ctx),
         binds::items(&ctx),
+        assignable::items(&ctx),
     ];
     items.into_iter().collect()
 }

@@ -59,6 +59,7 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
         quote! {
             impl ::grant::shard::RouteKey for #ty {
                 const TABLE: &'static str = #sql_name;
+                const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
                 #[inline]
                 fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
                     ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
