@@ -51,7 +51,7 @@ grant::table! {
 grant::table! {
     /// Shipments of order items: a child of `order_items` through (order_id, product_id),
     /// sharded like its parent (by order_id) so that parent and children share a shard.
-    #[grant(shard_key(order_id))]
+    #[grant(shard_key(order_id), colocated_with(order_items))]
     shipments (order_id, product_id, shipment_id) {
         order_id -> BigInt,
         product_id -> BigInt,
@@ -63,7 +63,7 @@ grant::table! {
 
 grant::table! {
     /// Events of a session: a child of `user_sessions` through (user_id, session_id).
-    #[grant(shard_key(user_id))]
+    #[grant(shard_key(user_id), colocated_with(user_sessions))]
     session_events (user_id, session_id, event_id) {
         user_id -> grant::sql_types::PortableUuid,
         session_id -> grant::sql_types::PortableUuid,

@@ -81,7 +81,7 @@ pub use shard::{ShardId, Sharded, ShardedBuilder};
 /// Derives [`Keyed`] for a record; see the trait for what it needs.
 pub use grant_macros::Keyed;
 
-/// Derives [`shard::DerivedChangeset`] for a `#[derive(AsChangeset)]` struct, so that
+/// Derives [`shard::ShardSafeChangeset`] for a `#[derive(AsChangeset)]` struct, so that
 /// [`Sharded`] can run updates with it: the columns it assigns (every field but the
 /// primary-key and `#[diesel(skip_update)]` ones, as diesel's derive reads them) are
 /// checked when compiling, and a shard-key column among them is a compile error that
@@ -221,7 +221,7 @@ pub mod __private {
     pub use crate::key::codec::{KeyReader, KeyWriter, fmt_key, parse_key};
     pub use crate::key::table::KeyBinds;
     pub use crate::key::value::RecordColumn;
-    pub use crate::shard::changeset::Assigned;
+    pub use crate::shard::changeset::{Assigned, ByDerive};
     pub use diesel;
     pub use grant_macros::extend_table;
     pub use typenum;
@@ -242,7 +242,7 @@ pub mod __doc_schema {
     }
 
     crate::table! {
-        #[grant(shard_key(order_id))]
+        #[grant(shard_key(order_id), colocated_with(order_items))]
         shipments (order_id, product_id, shipment_id) {
             order_id -> BigInt,
             product_id -> BigInt,

@@ -202,3 +202,43 @@ proptest! {
         prop_assert_eq!(r.part::<String>("b").unwrap(), b);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Range pruning never drops a shard that holds a key of the range: for every key in a
+    /// range, the shard the strategy routes it to is among `shards_for_range`.
+    #[test]
+    fn range_pruning_keeps_every_shard_of_the_range(
+        cuts in proptest::collection::btree_set(-1000_i64..1000, 1..6),
+        a in -1200_i64..1200,
+        len in 0_i64..600,
+        start_included in any::<bool>(),
+        end_included in any::<bool>(),
+        probe in 0_i64..600,
+    ) {
+        let cuts: Vec<i64> = cuts.into_iter().collect();
+        let n = cuts.len() + 1;
+        let entries = (0..n)
+            .map(|i| {
+                let start = (i > 0).then(|| RangeBound::Int(cuts[i - 1]));
+                let end = (i + 1 < n).then(|| RangeBound::Int(cuts[i]));
+                RangeEntry::new(start, end, ShardId(i as u32))
+            })
+            .collect();
+        let strategy = RangeStrategy::new(entries, None).unwrap();
+        let b = a + len;
+        let bound = |v: i64, included: bool| if included { Bound::Included(PartValue::Int(v)) } else { Bound::Excluded(PartValue::Int(v)) };
+        let range = KeyRange::new(bound(a, start_included), bound(b, end_included));
+        let shards = strategy.shards_for_range(&range).unwrap();
+        let key = a + probe.min(len);
+        if range.contains(&PartValue::Int(key)) {
+            let shard = strategy.shard_for(&ShardValues::new([PartValue::Int(key)])).unwrap();
+            prop_assert!(shards.contains(&shard), "key {key} on {shard}, pruned to {shards:?} for {range:?}");
+        }
+        // Pruning prunes: a range inside one entry asks one shard.
+        if len == 0 && start_included && end_included {
+            prop_assert_eq!(shards.len(), 1);
+        }
+    }
+}

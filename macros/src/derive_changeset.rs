@@ -56,15 +56,15 @@ pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
             #[allow(dead_code, clippy::extra_unused_type_parameters)]
             fn columns_assigned() {
                 fn assigned<C: ::grant::shard::UpdatableColumn<::grant::__private::Assigned>>() {}
-                fn embedded<V: ::grant::shard::DerivedChangeset<#table::table>>() {}
+                fn embedded<V: ::grant::shard::ShardSafeChangeset<#table::table, ::grant::__private::ByDerive>>() {}
                 #(#checks)*
             }
         };
 
-        impl #impl_generics ::grant::shard::DerivedChangeset<#table::table>
+        impl #impl_generics ::grant::shard::ShardSafeChangeset<#table::table, ::grant::__private::ByDerive>
             for #name #ty_generics #where_clause {}
 
-        impl #ref_impl_generics ::grant::shard::DerivedChangeset<#table::table>
+        impl #ref_impl_generics ::grant::shard::ShardSafeChangeset<#table::table, ::grant::__private::ByDerive>
             for &'__grant_update #name #ty_generics #where_clause {}
     })
 }

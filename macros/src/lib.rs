@@ -47,7 +47,7 @@ pub fn derive_keyed(input: TokenStream) -> TokenStream {
         .into()
 }
 
-/// Derives `grant::shard::DerivedChangeset` for a `#[derive(AsChangeset)]` struct: the
+/// Derives `grant::shard::ShardSafeChangeset` for a `#[derive(AsChangeset)]` struct: the
 /// struct's columns are checked when compiling (none may be a shard-key column), so that
 /// `Sharded` can run updates with it. See `grant::Changeset` for the documentation.
 #[proc_macro_derive(Changeset, attributes(diesel))]

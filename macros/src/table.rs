@@ -10,6 +10,7 @@ use syn::Ident;
 #[derive(Default)]
 struct GrantOptions {
     shard_key: Vec<Ident>,
+    colocated_with: Vec<syn::Path>,
 }
 
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
@@ -116,6 +117,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let sql_name = &decl.sql_name;
     let table_name = &decl.name;
     let shard_key = &options.shard_key;
+    let colocated_with = &options.colocated_with;
     let all_names: Vec<String> = decl.columns.iter().map(|c| c.sql_name.clone()).collect();
     let all_types: Vec<String> = decl
         .columns
@@ -132,7 +134,8 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             column_names(#(#all_names),*),
             column_idents(#(#column_names),*),
             column_types(#(#all_types),*),
-            shard_key(#(#shard_key),*)
+            shard_key(#(#shard_key),*),
+            colocated_with(#(#colocated_with),*)
         )]
     };
     Ok(quote! {
@@ -180,8 +183,18 @@ fn parse_grant_attribute(stream: TokenStream, options: &mut GrantOptions) -> syn
             }
             options.shard_key = columns.into_iter().collect();
             Ok(())
+        } else if nested.path.is_ident("colocated_with") {
+            let content;
+            syn::parenthesized!(content in nested.input);
+            let tables = content
+                .parse_terminated(<syn::Path as syn::parse::Parse>::parse, syn::Token![,])?;
+            options.colocated_with = tables.into_iter().collect();
+            Ok(())
         } else {
-            Err(nested.error("unknown grant option; grant::table! knows `shard_key(column, ...)`"))
+            Err(nested.error(
+                "unknown grant option; grant::table! knows `shard_key(column, ...)` and \
+                 `colocated_with(table, ...)`",
+            ))
         }
     })
 }

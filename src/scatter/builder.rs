@@ -37,13 +37,13 @@ pub struct NoSelection;
 /// `group_by(..)` or `stream`.
 #[must_use = "a scatter query runs only when one of its runners is awaited"]
 pub struct Scatter<'a, C: ShardConnection, Q, S = NoSelection, O = Unordered, P = FailFast> {
-    sharded: &'a Sharded<C>,
+    pub(super) sharded: &'a Sharded<C>,
     query: Q,
     selection: S,
     ordering: O,
     limit: Option<i64>,
     offset: i64,
-    shards: Option<Vec<ShardId>>,
+    pub(super) shards: Option<Vec<ShardId>>,
     timeout: Option<Duration>,
     policy: P,
 }
@@ -51,7 +51,7 @@ pub struct Scatter<'a, C: ShardConnection, Q, S = NoSelection, O = Unordered, P 
 impl<C: ShardConnection> Sharded<C> {
     /// A scatter query over `query` (the `FROM`/`WHERE` part; choose the columns with
     /// `.select(..)`). See the [`crate::scatter`] module.
-    pub fn scatter<Q>(&self, query: Q) -> Scatter<'_, C, Q> {
+    pub fn scatter<Q: super::ScatterSource>(&self, query: Q) -> Scatter<'_, C, Q> {
         Scatter {
             sharded: self,
             query,
@@ -113,8 +113,8 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
         self
     }
 
-    /// Asks only these shards (for example those that `ShardStrategy::shards_for_range`
-    /// names); the default is every shard.
+    /// Asks only these shards; the default is every shard. To prune by key, see
+    /// [`Scatter::for_shard_keys`] and [`Scatter::for_shard_key_range`].
     pub fn only_shards(mut self, shards: impl IntoIterator<Item = ShardId>) -> Self {
         self.shards = Some(shards.into_iter().collect());
         self

@@ -65,9 +65,11 @@ mod layout;
 mod merge;
 mod order;
 mod policy;
+mod prune;
 mod shard_query;
 mod sort_columns;
 mod sorted_rows;
+mod source;
 mod stream;
 mod value;
 
@@ -79,5 +81,6 @@ pub use order::{Asc, Desc, OrderSpec, OrderTerm, asc, desc};
 pub use policy::{FailFast, FailurePolicy, Partial, PartialResult, ShardFailure};
 pub use shard_query::{AggregateQuery, ExistsQuery, GroupedQuery, PageQuery};
 pub use sorted_rows::OrderedScatter;
+pub use source::ScatterSource;
 pub use stream::ScatterStream;
 pub use value::{AvgRounding, NullOrdering, SortSql, SortValue};

@@ -75,14 +75,17 @@ all_tuples!(A B C D E F G H I J K L M N O P Q R S T U V W X Y Z A1 B1 C1 D1 E1 F
 #[derive(Debug)]
 pub struct ByValues;
 
-/// How a changeset's columns were read: from `#[derive(grant::Changeset)]`.
+/// How a changeset's columns were read: from `#[derive(grant::Changeset)]`, which
+/// implements [`ShardSafeChangeset`] with it for the struct and references to it (an impl
+/// per struct rather than a blanket one, so that the compile error of a `column.eq(..)`
+/// changeset can name its column).
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ByDerive;
 
 /// A changeset of table `T` that assigns no shard-key column: `column.eq(value)`, tuples
-/// of them, `Option`s of them, or a struct with `#[derive(AsChangeset, grant::Changeset)]`.
-/// `M` is how grant read its columns (inferred; never written).
+/// of them, `Option`s of them, or a struct with `#[derive(AsChangeset, grant::Changeset)]`
+/// (see [`crate::Changeset`]). `M` is how grant read its columns (inferred; never written).
 ///
 /// ```
 /// # use grant::__doc_schema::order_items;
@@ -105,25 +108,6 @@ where
     V::Values: FreeOfShardKey,
 {
 }
-
-impl<V: DerivedChangeset<T>, T> ShardSafeChangeset<T, ByDerive> for V {}
-
-/// A `#[derive(AsChangeset)]` struct whose columns `#[derive(grant::Changeset)]` checked
-/// (none is a shard-key column of `T`). Implemented by the derive, for the struct and for
-/// references to it.
-///
-/// ```
-/// # use grant::__doc_schema::order_items;
-/// use grant::prelude::*;
-/// #[derive(AsChangeset, grant::Changeset)]
-/// #[diesel(table_name = order_items)]
-/// struct NewQuantity {
-///     quantity: i32,
-/// }
-/// fn check<V: grant::shard::DerivedChangeset<order_items::table>>(_: V) {}
-/// check(&NewQuantity { quantity: 3 });
-/// ```
-pub trait DerivedChangeset<T> {}
 
 /// A changeset that grant checked for shard-key columns. Routed updates wrap their
 /// changeset in it when `.set(..)` is called; [`crate::Sharded`] runs no `UPDATE` whose

@@ -5,6 +5,7 @@ mod access;
 mod attempts;
 mod builder;
 pub(crate) mod changeset;
+mod colocation;
 mod dispatch;
 mod forward;
 mod id;
@@ -29,9 +30,8 @@ pub use access::{ReadKind, ReadOnly, StatementKind, WriteKind, Writes, read_only
 pub(crate) use attempts::{Attempts, Fresh};
 pub use attempts::{Idempotent, Rerun, Retries, RunOnce};
 pub use builder::ShardedBuilder;
-pub use changeset::{
-    Checked, CheckedChangeset, DerivedChangeset, ShardSafeChangeset, UpdatableColumn,
-};
+pub use changeset::{Checked, CheckedChangeset, ShardSafeChangeset, UpdatableColumn};
+pub use colocation::RoutableBy;
 pub use dispatch::{Route, RoutedStatement};
 pub use id::ShardId;
 pub use per_shard::{PerShard, ShardResult};

@@ -308,6 +308,7 @@ where
 }
 
 impl<K: RouteKey> RouteKey for std::sync::Arc<K> {
+    type Table = K::Table;
     const TABLE: &'static str = K::TABLE;
     const SHARD_KEY_COLUMNS: &'static [&'static str] = K::SHARD_KEY_COLUMNS;
     fn shard_values(&self) -> super::ShardValues<'_> {

@@ -137,8 +137,13 @@ impl std::fmt::Display for ShardRef {
 /// # let _ = (a, b, c, d);
 /// ```
 pub trait RouteDsl: Sized {
-    /// Runs on the shard that holds `key` (a table's `Key` or `ShardKey`).
-    fn for_shard_key<K: RouteKey>(self, key: K) -> Routed<Self, ByKey<K>> {
+    /// Runs on the shard that holds `key`: a `Key` or `ShardKey` of the statement's own
+    /// table, or of a table declared co-located with it (a key of another table does not
+    /// compile, see [`super::RoutableBy`]).
+    fn for_shard_key<K: RouteKey>(self, key: K) -> Routed<Self, ByKey<K>>
+    where
+        Self: super::RoutableBy<K::Table>,
+    {
         Routed::new(self, ByKey(key))
     }
 

@@ -26,6 +26,8 @@ pub(crate) struct Args {
     /// Every column, as diesel names it in the module.
     column_idents: Vec<Ident>,
     shard_key: Vec<Ident>,
+    /// Tables sharded by the same key and strategy (`colocated_with(..)`).
+    colocated_with: Vec<syn::Path>,
 }
 
 impl Parse for Args {
@@ -39,6 +41,7 @@ impl Parse for Args {
         let mut column_types = Vec::new();
         let mut shard_key = Vec::new();
         let mut column_idents = Vec::new();
+        let mut colocated_with = Vec::new();
         while !input.is_empty() {
             let name: Ident = input.parse()?;
             match name.to_string().as_str() {
@@ -60,6 +63,12 @@ impl Parse for Args {
                         &mut column_types
                     };
                     *target = names.into_iter().collect();
+                }
+                "colocated_with" => {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let paths = content.parse_terminated(syn::Path::parse, Token![,])?;
+                    colocated_with = paths.into_iter().collect();
                 }
                 "column_idents" => {
                     let content;
@@ -112,6 +121,7 @@ impl Parse for Args {
             column_types,
             column_idents,
             shard_key,
+            colocated_with,
         })
     }
 }

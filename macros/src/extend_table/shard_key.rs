@@ -58,6 +58,7 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
     let route_key = |ty: &Ident| {
         quote! {
             impl ::grant::shard::RouteKey for #ty {
+                type Table = table;
                 const TABLE: &'static str = #sql_name;
                 const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
                 #[inline]
@@ -118,12 +119,37 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
         };
         (declaration, quote!(::core::convert::From::from(key)))
     };
+    let colocated = args.colocated_with.iter().map(|other| {
+        let path = if other.leading_colon.is_some()
+            || other
+                .segments
+                .first()
+                .is_some_and(|s| s.ident == "crate" || s.ident == "super" || s.ident == "self")
+        {
+            quote!(#other)
+        } else {
+            quote!(super::#other)
+        };
+        quote! {
+            impl ::grant::shard::RoutableBy<#path::table> for table {}
+            impl ::grant::shard::RoutableBy<table> for #path::table {}
+        }
+    });
+    let colocated = quote!(#(#colocated)*);
     quote! {
         #declaration
 
         #from_values
 
         #key_route
+
+        /// A scatter may start from the bare table.
+        impl ::grant::scatter::ScatterSource for table {}
+
+        /// A shard key of this table routes statements on it.
+        impl ::grant::shard::RoutableBy<table> for table {}
+
+        #colocated
 
         /// The bare table selects all of its columns: a read.
         impl ::grant::shard::StatementKind for table {

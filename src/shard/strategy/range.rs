@@ -254,20 +254,20 @@ impl ShardStrategy for RangeStrategy {
 }
 
 /// Whether the entry's range and `range` may share a value (conservative: true when unsure).
+/// `cmp_value` compares the value with the bound.
 fn entry_meets(e: &RangeEntry, range: &KeyRange<'_>) -> bool {
+    // The entry ends (excluded) at or before the range starts.
     let below_start = match (&e.end, &range.start) {
         (Some(end), Bound::Included(s) | Bound::Excluded(s)) => {
-            matches!(end.cmp_value(s), Some(Ordering::Less | Ordering::Equal))
+            matches!(end.cmp_value(s), Some(Ordering::Greater | Ordering::Equal))
         }
         _ => false,
     };
+    // The entry starts after the range ends.
     let above_end = match (&e.start, &range.end) {
-        (Some(start), Bound::Included(v)) => matches!(start.cmp_value(v), Some(Ordering::Greater)),
+        (Some(start), Bound::Included(v)) => matches!(start.cmp_value(v), Some(Ordering::Less)),
         (Some(start), Bound::Excluded(v)) => {
-            matches!(
-                start.cmp_value(v),
-                Some(Ordering::Greater | Ordering::Equal)
-            )
+            matches!(start.cmp_value(v), Some(Ordering::Less | Ordering::Equal))
         }
         _ => false,
     };
