@@ -222,6 +222,7 @@ pub mod __private {
     pub use crate::key::table::KeyBinds;
     pub use crate::key::value::RecordColumn;
     pub use crate::shard::changeset::{Assigned, ByDerive};
+    pub use crate::shard::colocation::NoTable;
     pub use diesel;
     pub use grant_macros::extend_table;
     pub use typenum;

@@ -84,3 +84,8 @@ impl<DB: diesel::backend::Backend, Q, T> RoutableBy<T> for BoxedSqlQuery<'_, DB,
 impl<Q: RoutableBy<T>, T> RoutableBy<T> for ReadOnly<Q> {}
 
 impl<Q: RoutableBy<T>, T> RoutableBy<T> for Writes<Q> {}
+
+/// No table: the second `RoutableBy` impl of every table (see `grant::table!`).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct NoTable;

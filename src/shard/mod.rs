@@ -5,7 +5,7 @@ mod access;
 mod attempts;
 mod builder;
 pub(crate) mod changeset;
-mod colocation;
+pub(crate) mod colocation;
 mod dispatch;
 mod forward;
 mod id;

@@ -148,6 +148,9 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
 
         /// A shard key of this table routes statements on it.
         impl ::grant::shard::RoutableBy<table> for table {}
+        // A second impl, so that rustc reports a key of another table with grant's message
+        // rather than by inferring the table from the only impl.
+        impl ::grant::shard::RoutableBy<::grant::__private::NoTable> for table {}
 
         #colocated
 
