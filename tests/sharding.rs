@@ -322,6 +322,12 @@ on_every_sharded_backend! {
         let mut codes: Vec<String> = region_data::table.select(region_data::country_code).load(&mut direct).await.unwrap();
         codes.sort();
         assert_eq!(codes, ["CA", "US"]);
+        // Keys from borrowed values: `&str` for a text column, `&i32` for an integer one.
+        let us = sharded.find::<RegionData, _>(("US", 2)).await.unwrap();
+        assert_eq!(us.map(|r| r.name), Some("US-2".to_string()));
+        let code = String::from("CA");
+        assert!(sharded.exists::<RegionData, _>((code.as_str(), &3)).await.unwrap());
+        assert!(!sharded.exists::<RegionData, _>((&code, 4)).await.unwrap());
 
         let user = grant::PortableUuid::new_v4();
         let created_at = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap();

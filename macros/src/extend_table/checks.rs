@@ -37,6 +37,11 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
         let r = quote!(<super::columns::#c as ::grant::key::KeyColumn>::Rust);
         let given = format_ident!("given_{}", c);
         let value = format_ident!("value_{}", c);
+        let part = format_ident!("part_{}", c);
+        let part_msg = format!(
+            "a `{{Self}}` can't be the value of key column `{c}` of table `{table_str}`"
+        );
+        let part_label = format!("not a value of `{table_str}.{c}`");
         let given_msg = format!("incomplete key of table `{table_str}`: column `{c}` is not given");
         let given_label = format!("`{c}` is missing from this key of `{table_str}`");
         let given_note = format!("give it with `.{c}(value)` on the key builder");
@@ -71,6 +76,42 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
                 #[inline]
                 fn to_key_part(&self) -> #r {
                     ::core::clone::Clone::clone(self)
+                }
+            }
+            #[diagnostic::on_unimplemented(
+                message = #part_msg,
+                label = #part_label,
+                note = "a key part is the column's own type, a reference to it, or a borrowed form of it (`&str` for text, `&[u8]` for binary)"
+            )]
+            #[allow(non_camel_case_types)]
+            pub trait #part {
+                /// The key part.
+                fn into_key_part(self) -> #r;
+            }
+            impl #part for #r {
+                #[inline]
+                fn into_key_part(self) -> #r {
+                    self
+                }
+            }
+            impl<'a> #part for &'a #r {
+                #[inline]
+                fn into_key_part(self) -> #r {
+                    ::core::clone::Clone::clone(self)
+                }
+            }
+            // The borrowed forms: each bound names the impl's lifetime, so it is not a
+            // trivially false bound on columns of other types (it just does not hold).
+            impl<'a> #part for &'a str where #r: ::core::convert::From<&'a str> {
+                #[inline]
+                fn into_key_part(self) -> #r {
+                    ::core::convert::From::from(self)
+                }
+            }
+            impl<'a> #part for &'a [u8] where #r: ::core::convert::From<&'a [u8]> {
+                #[inline]
+                fn into_key_part(self) -> #r {
+                    ::core::convert::From::from(self)
                 }
             }
         }

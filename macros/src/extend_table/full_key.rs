@@ -20,6 +20,8 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
     let table_ident = &ctx.args.table;
     let n = cols.len();
     let given_traits: Vec<_> = cols.iter().map(|c| format_ident!("given_{}", c)).collect();
+    let part_traits: Vec<_> = cols.iter().map(|c| format_ident!("part_{}", c)).collect();
+    let idx: Vec<syn::Index> = (0..n).map(syn::Index::from).collect();
     let full_key_msg = format!("`{{Self}}` is not a full key of table `{table_str}`");
     let full_key_label = format!("not a full key of `{table_str}`");
     let full_key_note = format!(
@@ -64,10 +66,13 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
             }
         }
 
-        impl FullKey for (#(#rust,)*) {
+        impl<#(#generics),*> FullKey for (#(#generics,)*)
+        where
+            #( #generics: key_checks::#part_traits, )*
+        {
             #[inline]
             fn into_full_key(self) -> Key {
-                <Key as ::grant::key::CompositeKey>::from_tuple(self)
+                Key { #( #cols: key_checks::#part_traits::into_key_part(self.#idx), )* }
             }
         }
 
