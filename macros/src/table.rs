@@ -80,6 +80,21 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                 ),
             ));
         }
+        if let Some(kind) = not_a_key_type(&type_text) {
+            // One error, and diesel's table as declared: without grant's key items, nothing
+            // else fails because of this column.
+            let message = format!(
+                "column `{k}` of table `{}` is `{type_text}`, which cannot be part of a key: {kind}; \
+                 key columns are integers, text, bool, bytes, dates, timestamps or UUIDs \
+                 (or a custom SQL type that implements `grant::key::KeySql`)",
+                decl.name
+            );
+            let error = syn::Error::new_spanned(tpe, message).into_compile_error();
+            return Ok(quote! {
+                #error
+                ::grant::__private::diesel::table! { #for_diesel }
+            });
+        }
         key_types.push(type_text);
     }
     if options.shard_key.len() > 4 {
@@ -141,6 +156,27 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     Ok(quote! {
         ::grant::__private::diesel::table! { #uses #attr #diesel_attrs #rest }
     })
+}
+
+/// Why a diesel SQL type (by its last path segment) can't be a key type, for the types diesel
+/// ships that grant has no key representation for; `None` for the others (key types, and
+/// custom types, which `KeySql` checks).
+fn not_a_key_type(type_text: &str) -> Option<&'static str> {
+    let head = type_text.split('<').next().unwrap_or(type_text);
+    let name = head.rsplit("::").next().unwrap_or(head).trim();
+    match name {
+        "Double" | "Float" | "Float4" | "Float8" | "Real" => {
+            Some("floating-point values do not compare exactly")
+        }
+        "Numeric" | "Decimal" => Some("grant has no exact key form for decimals"),
+        "Json" | "Jsonb" | "Array" | "Range" | "Multirange" | "Record" => {
+            Some("a composite value is not a key part")
+        }
+        "Interval" | "Time" | "Timetz" | "Money" | "Inet" | "Cidr" | "MacAddr" | "MacAddr8" => {
+            Some("grant has no key form for this type")
+        }
+        _ => None,
+    }
 }
 
 /// `Nullable < BigInt >` (a token stream's text) as `Nullable<BigInt>`.
