@@ -48,9 +48,9 @@ on_every_sharded_backend! {
             other => panic!("expected StatementTimeout, got {other:?}"),
         }
         // Known defect (issue 13): on SQLite the error comes back only when the statement ends
-        // (the connection's mutex is taken, to mark it broken, while the statement still holds
-        // it), so only PostgreSQL and MariaDB return within the bound. The bound is the slow
-        // read's own length, not a performance figure.
+        // (diesel-async's `SyncConnectionWrapper` waits, when its future is dropped, for the
+        // blocking task that runs the statement), so only PostgreSQL and MariaDB return within
+        // the bound. The bound is the slow read's own length, not a performance figure.
         if Conn::BACKEND != "sqlite" {
             assert!(took < TIMEOUT + Duration::from_secs(2), "took {took:?}");
         }

@@ -197,7 +197,9 @@ impl<O: OrderSpec, U> LoadSorted<O, U> {
     message = "this scatter query cannot be ordered by `{O}` and loaded as `{U}`",
     note = "the selection must load as `{U}`, and every sort expression must be a column or expression of the queried tables with a type grant can compare (see `grant::scatter::SortValue`)"
 )]
-pub trait OrderedScatter<C: ShardConnection, S, O: OrderSpec, U>: Clone + Sync + Sized {
+pub trait OrderedScatter<C: ShardConnection, S, O: OrderSpec, U>:
+    super::ScatterSource + Clone + Sync + Sized
+{
     /// The statement of one shard.
     type Page: Send;
     /// The operation that loads its rows.
@@ -224,7 +226,7 @@ where
     S: QueryFragment<C::Backend> + Clone + Sync,
     SortedSelection<O::Exprs, S>: Expression,
     O::Sql: Expression,
-    Q: FilterDsl<KeysetFilter<O>> + Clone + Sync,
+    Q: super::ScatterSource + FilterDsl<KeysetFilter<O>> + Clone + Sync,
     Filter<Q, KeysetFilter<O>>: SelectDsl<SortedSelection<O::Exprs, S>>,
     Select<Filter<Q, KeysetFilter<O>>, SortedSelection<O::Exprs, S>>: OrderDsl<O::Sql>,
     Order<Select<Filter<Q, KeysetFilter<O>>, SortedSelection<O::Exprs, S>>, O::Sql>: LimitDsl,
