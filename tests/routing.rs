@@ -75,6 +75,15 @@ on_every_sharded_backend! {
             .count()
             .await;
         assert!(into_last.is_err(), "the range reaches the last shard: {into_last:?}");
+
+        // A key no shard holds: pruning refuses it with the routing error, before any query.
+        let first_only = RangeStrategy::new(vec![RangeEntry::new(None, Some(RangeBound::Int(1000)), ShardId(0))], None).unwrap();
+        let narrow = shards.builder::<Conn>().strategy(first_only).build().unwrap();
+        let unroutable = narrow.scatter(order_items::table).for_shard_keys([order_items::ShardKey::from(5000)]);
+        match unroutable {
+            Err(grant::Error::KeyNotRoutable { table: "order_items", source }) => assert_eq!(source.key, "5000"),
+            other => panic!("expected KeyNotRoutable, got {:?}", other.err()),
+        }
     }
 }
 

@@ -272,6 +272,17 @@ on_every_sharded_backend! {
         assert_eq!(per_shard.total(), 1);
         let found = sharded.find::<OrderItem, _>((3, 41)).await.unwrap();
         assert_eq!(found.map(|i| i.quantity), Some(7));
+        // A `#[derive(AsChangeset, grant::Changeset)]` struct, through `update_key` and
+        // `Sharded::update`.
+        #[derive(AsChangeset, grant::Changeset)]
+        #[diesel(table_name = order_items)]
+        struct Restock {
+            quantity: i32,
+        }
+        sharded.run(order_items::table.update_key((3, 41)).set(&Restock { quantity: 70 })).execute().await.unwrap();
+        assert_eq!(sharded.find::<OrderItem, _>((3, 41)).await.unwrap().map(|i| i.quantity), Some(70));
+        sharded.update::<OrderItem, _, _, _>((3, 41), Restock { quantity: 7 }).await.unwrap();
+        assert_eq!(sharded.find::<OrderItem, _>((3, 41)).await.unwrap().map(|i| i.quantity), Some(7));
         // Raw SQL can't be typed: routed by a key of its table, it is read before it runs.
         let key = order_items::ShardKey { order_id: 3 };
         let moved = sharded
