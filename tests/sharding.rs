@@ -307,6 +307,53 @@ on_every_sharded_backend! {
 }
 
 on_every_sharded_backend! {
+    /// Upsert by full key: inserted, then updated in place on the shard of its key; 16
+    /// concurrent upserts of one key each take effect once; empty changes do nothing.
+    async fn upserts_by_full_key(shards) {
+        use grant::key::incoming;
+        let n = shards.dbs.len() as u32;
+        let sharded = std::sync::Arc::new(shards.builder::<Conn>().strategy(HashStrategy::new(n).unwrap()).build().unwrap());
+        let set = order_items::quantity.eq(incoming(order_items::quantity));
+        sharded.insert_or_update(&OrderItem { order_id: 5, product_id: 6, quantity: 1 }, set).await.unwrap();
+        sharded.insert_or_update(&OrderItem { order_id: 5, product_id: 6, quantity: 2 }, set).await.unwrap();
+        let found = sharded.find::<OrderItem, _>((5, 6)).await.unwrap();
+        assert_eq!(found.map(|i| i.quantity), Some(2));
+        // The row is on the shard its key names, and only there.
+        let shard = sharded.shard_for(&order_items::ShardKey { order_id: 5 }).unwrap();
+        for i in 0..shards.dbs.len() {
+            let mut direct: Conn = shards.direct(i).await;
+            let count: i64 = order_items::table.count().get_result(&mut direct).await.unwrap();
+            assert_eq!(count, i64::from(ShardId(i as u32) == shard), "rows on shard {i}");
+        }
+        // 16 concurrent upserts of one new key, each adding 1.
+        let add = order_items::quantity.eq(order_items::quantity + incoming(order_items::quantity));
+        let runs = (0..16).map(|_| {
+            let sharded = sharded.clone();
+            tokio::spawn(async move {
+                sharded.insert_or_update(&OrderItem { order_id: 7, product_id: 8, quantity: 1 }, add).await
+            })
+        });
+        for run in futures_util::future::join_all(runs).await {
+            run.unwrap().unwrap();
+        }
+        let found = sharded.find::<OrderItem, _>((7, 8)).await.unwrap();
+        assert_eq!(found.map(|i| i.quantity), Some(16));
+        // Empty changes (every field `None`): the existing row is left as it is.
+        #[derive(AsChangeset, grant::Changeset)]
+        #[diesel(table_name = order_items)]
+        struct Restock {
+            quantity: Option<i32>,
+        }
+        sharded.insert_or_update(&OrderItem { order_id: 7, product_id: 8, quantity: 99 }, Restock { quantity: None }).await.unwrap();
+        assert_eq!(sharded.find::<OrderItem, _>((7, 8)).await.unwrap().map(|i| i.quantity), Some(16));
+        sharded.insert_or_update(&OrderItem { order_id: 9, product_id: 9, quantity: 3 }, Restock { quantity: None }).await.unwrap();
+        assert_eq!(sharded.find::<OrderItem, _>((9, 9)).await.unwrap().map(|i| i.quantity), Some(3));
+        sharded.insert_or_update(&OrderItem { order_id: 9, product_id: 9, quantity: 0 }, Restock { quantity: Some(4) }).await.unwrap();
+        assert_eq!(sharded.find::<OrderItem, _>((9, 9)).await.unwrap().map(|i| i.quantity), Some(4));
+    }
+}
+
+on_every_sharded_backend! {
     /// Per-table strategies: region data by country (a geo lookup); sessions by user UUID.
     async fn per_table_strategies(shards) {
         let n = shards.dbs.len() as u32;

@@ -37,6 +37,7 @@ mod query_dsl;
 pub(crate) mod run_async;
 pub(crate) mod run_sync;
 pub(crate) mod table;
+mod upsert;
 pub(crate) mod value;
 
 pub use builder::{Given, Missing};
@@ -56,4 +57,5 @@ pub use query_dsl::{DeleteKey, FindKey, KeyExists, KeyQueryDsl, UpdateKey};
 pub use run_async::KeyedAsync;
 pub(crate) use table::KeyBinds;
 pub use table::{CompositeKey, IntoKey, KeyFrom, KeyedTable};
+pub use upsert::{Incoming, Upsert, UpsertOne, UpsertRecord, UpsertStatement, incoming};
 pub(crate) use value::RecordColumn;

@@ -7,6 +7,7 @@ use super::methods::{
     require_row, require_updated, unique_keys,
 };
 use super::{InsertMany, InsertOne, KeyFrom, KeyOf, Keyed, KeyedTable};
+use super::{UpsertRecord, UpsertStatement};
 use super::{map_read_error, map_write_error};
 use crate::Result;
 use diesel::OptionalExtension;
@@ -202,6 +203,32 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
                     e,
                 )
             })
+        }
+    }
+
+    /// Inserts this record, or, when a row with its key exists, applies `changes` to that
+    /// row, in one statement (an upsert whose conflict target is the table's key; see
+    /// [`upsert_statement`](crate::key::upsert_statement)). Concurrent upserts of one key
+    /// each take effect once.
+    fn insert_or_update<'a, C, Ch>(
+        &'a self,
+        conn: &'a mut C,
+        changes: Ch,
+    ) -> impl Future<Output = Result<()>> + Send + 'a
+    where
+        C: AsyncConnection + 'a,
+        &'a Self: diesel::Insertable<Self::Table>,
+        Ch: diesel::AsChangeset<Target = Self::Table>,
+        UpsertRecord<'a, Self, Ch>: ExecuteDsl<C> + Send + 'a,
+    {
+        let statement = self.upsert_statement(changes);
+        let key = self.key().to_string();
+        async move {
+            statement
+                .execute(conn)
+                .await
+                .map(drop)
+                .map_err(|e| map_write_error(<Self::Table as KeyedTable>::NAME, Some(key), e))
         }
     }
 

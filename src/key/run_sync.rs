@@ -8,6 +8,7 @@ use super::methods::{
     full_key, in_key_order, require_row, require_updated, unique_keys,
 };
 use super::{KeyFrom, Keyed, KeyedTable};
+use super::{UpsertRecord, UpsertStatement};
 use super::{map_read_error, map_write_error};
 use crate::Result;
 use diesel::connection::Connection;
@@ -141,6 +142,46 @@ pub trait KeyedSync: Keyed + Sized + 'static {
     {
         diesel::insert_into(Self::Table::default())
             .values(self)
+            .execute(conn)
+            .map(drop)
+            .map_err(|e| {
+                map_write_error(
+                    <Self::Table as KeyedTable>::NAME,
+                    Some(self.key().to_string()),
+                    e,
+                )
+            })
+    }
+
+    /// Inserts this record, or, when a row with its key exists, applies `changes` to that
+    /// row, in one statement (an upsert whose conflict target is the table's key; see
+    /// [`upsert_statement`](crate::key::upsert_statement)).
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{order_items, OrderItem};
+    /// use diesel::{Connection, SqliteConnection};
+    /// use grant::key::incoming;
+    /// use grant::sync::KeyedSync;
+    /// use diesel::ExpressionMethods;
+    /// # fn main() -> grant::Result<()> {
+    /// let mut conn = SqliteConnection::establish(":memory:").unwrap();
+    /// # diesel::RunQueryDsl::execute(diesel::sql_query("CREATE TABLE order_items (order_id BIGINT, product_id BIGINT, quantity INTEGER NOT NULL, PRIMARY KEY (order_id, product_id))"), &mut conn).unwrap();
+    /// let item = OrderItem { order_id: 1, product_id: 2, quantity: 3 };
+    /// item.insert_or_update(&mut conn, order_items::quantity.eq(incoming(order_items::quantity)))?;
+    /// let more = OrderItem { quantity: 4, ..item };
+    /// more.insert_or_update(&mut conn, order_items::quantity.eq(order_items::quantity + incoming(order_items::quantity)))?;
+    /// assert_eq!(<OrderItem as KeyedSync>::find(&mut conn, (1, 2))?.map(|i| i.quantity), Some(7));
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn insert_or_update<'a, C, Ch>(&'a self, conn: &mut C, changes: Ch) -> Result<()>
+    where
+        C: Connection,
+        &'a Self: Insertable<Self::Table>,
+        Ch: diesel::AsChangeset<Target = Self::Table>,
+        UpsertRecord<'a, Self, Ch>: ExecuteDsl<C>,
+    {
+        self.upsert_statement(changes)
             .execute(conn)
             .map(drop)
             .map_err(|e| {

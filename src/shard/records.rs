@@ -12,7 +12,7 @@ use crate::key::methods::{
     FindManyStatement, FindStatement, UpdateByKey, UpdateStatement, full_key, in_key_order,
     require_row, require_updated, unique_keys,
 };
-use crate::key::{InsertMany, InsertOne, KeyFrom, KeyOf, Keyed, KeyedTable};
+use crate::key::{InsertMany, InsertOne, KeyFrom, KeyOf, Keyed, KeyedTable, UpsertOne};
 use crate::{Error, OptionalExt, Result};
 use diesel::QueryResult;
 use futures_util::future::try_join_all;
@@ -183,6 +183,57 @@ impl<C: ShardConnection> Sharded<C> {
         }
     }
 
+    /// Inserts a record on the shard of its key, or, when a row with its key exists there,
+    /// applies `changes` to that row: one upsert statement whose conflict target is the
+    /// table's key (see [`UpsertStatement`](crate::key::UpsertStatement)). `changes` may not
+    /// assign a shard-key column (checked when compiling, as for [`Sharded::update`]).
+    ///
+    /// Not retried: an error after the statement was sent is
+    /// [`Error::WriteOutcomeUnknown`] as for any write.
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
+    /// use grant::key::incoming;
+    /// use grant::prelude::*;
+    /// # #[tokio::main]
+    /// # async fn main() -> grant::Result<()> {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// let add = order_items::quantity.eq(order_items::quantity + incoming(order_items::quantity));
+    /// shards.insert_or_update(&OrderItem { order_id: 1, product_id: 2, quantity: 3 }, add).await?;
+    /// shards.insert_or_update(&OrderItem { order_id: 1, product_id: 2, quantity: 4 }, add).await?;
+    /// // `order_items::order_id.eq(9)` as the changes does not compile: a shard-key column.
+    /// let found = shards.find::<OrderItem, _>((1, 2)).await?;
+    /// assert_eq!(found.map(|i| i.quantity), Some(7));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn insert_or_update<R, Ch, M>(&self, record: &R, changes: Ch) -> Result<()>
+    where
+        R: UpsertOne<C, Ch>,
+        Ch: ShardSafeChangeset<R::Table, M> + Send,
+    {
+        let key = record.key();
+        let shard = self.shard_of_key::<R::Table>(&key)?;
+        match self
+            .run_on(
+                shard,
+                Plan::write(Some(R::Table::NAME)),
+                UpsertOneOp,
+                Once(Some((record, changes))),
+            )
+            .await
+        {
+            Err(Error::DuplicateKey {
+                table, constraint, ..
+            }) => Err(Error::DuplicateKey {
+                table,
+                key: key.to_string(),
+                constraint,
+            }),
+            other => other.map(drop),
+        }
+    }
+
     /// Inserts records, split by shard: each shard's records go in one unit (one
     /// multi-row statement per bind-limit chunk, in a transaction), all shards in parallel.
     /// Returns how many rows went to each shard.
@@ -287,6 +338,27 @@ where
     const NAME: &'static str = "insert";
     fn run(self, query: &'q R, conn: &mut C) -> impl Future<Output = QueryResult<usize>> + Send {
         query.insert_one(conn)
+    }
+}
+
+/// Runs [`UpsertOne`] as an [`Operation`].
+#[derive(Clone, Copy)]
+pub(crate) struct UpsertOneOp;
+
+impl<'q, C, R, Ch> Operation<C, (&'q R, Ch)> for UpsertOneOp
+where
+    R: UpsertOne<C, Ch> + Sync,
+    C: Send,
+    Ch: Send,
+{
+    type Output = usize;
+    const NAME: &'static str = "insert_or_update";
+    fn run(
+        self,
+        (record, changes): (&'q R, Ch),
+        conn: &mut C,
+    ) -> impl Future<Output = QueryResult<usize>> + Send {
+        record.upsert_one(conn, changes)
     }
 }
 
