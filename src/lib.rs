@@ -74,7 +74,7 @@ pub use cluster::{PoolConfig, ShardConnection};
 pub use config::Topology;
 pub use error::OptionalExt;
 pub use error::{Error, Result};
-pub use key::{KeyParseError, KeyQueryDsl, Keyed, KeyedAsync};
+pub use key::{KeyFuture, KeyParseError, KeyQueryDsl, Keyed, KeyedAsync};
 pub use portable_uuid::PortableUuid;
 pub use shard::{ShardId, Sharded, ShardedBuilder};
 

@@ -214,6 +214,17 @@ on_every_sharded_backend! {
             .await
             .unwrap();
         assert_eq!(sharded.find::<OrderItem, _>((1, 1)).await.unwrap().map(|i| i.quantity), Some(5));
+        // A key builder with its shard-key column given routes as the shard key does.
+        let by_builder = order_items::Key::builder().order_id(1);
+        assert_eq!(sharded.shard_for(&by_builder).unwrap(), sharded.shard_for(&key).unwrap());
+        sharded
+            .transaction(&by_builder, async |mut tx| {
+                tx.run(order_items::table.update_key((1, 1)).set(order_items::quantity.eq(6))).execute().await
+            })
+            .await
+            .unwrap();
+        assert_eq!(sharded.find::<OrderItem, _>((1, 1)).await.unwrap().map(|i| i.quantity), Some(6));
+        sharded.update::<OrderItem, _, _, _>((1, 1), order_items::quantity.eq(5)).await.unwrap();
 
         // Order 2 lives on another shard (modulo): refused, and the whole transaction
         // (including its first insert) rolls back.

@@ -54,7 +54,7 @@ pub type DeleteStatement<R> = <R as DeleteByKey>::Statement;
 )]
 pub trait FindByKey<DB>: Keyed + Sized {
     /// The statement.
-    type Statement;
+    type Statement: Send;
     /// The statement that finds the record with `key`.
     fn find_statement(key: KeyOf<Self>) -> Self::Statement;
 }
@@ -66,6 +66,7 @@ where
     R::SelectExpression: QueryId,
     R::Table: FilterDsl<KeyFilterOf<R>>,
     ByKey<R>: SelectDsl<AsSelect<R, DB>>,
+    Select<ByKey<R>, AsSelect<R, DB>>: Send,
 {
     type Statement = Select<ByKey<R>, AsSelect<R, DB>>;
     #[inline]
@@ -84,7 +85,7 @@ where
 )]
 pub trait FindManyByKeys<DB>: Keyed + Sized {
     /// The statement of one chunk of keys.
-    type Statement;
+    type Statement: Send;
     /// The most keys one statement may carry on `DB`.
     fn keys_per_statement() -> usize;
     /// The statement that finds the records with `keys` (at most
@@ -99,6 +100,7 @@ where
     R::SelectExpression: QueryId,
     R::Table: FilterDsl<KeysIn<R::Table>>,
     Filter<R::Table, KeysIn<R::Table>>: SelectDsl<AsSelect<R, DB>>,
+    Select<Filter<R::Table, KeysIn<R::Table>>, AsSelect<R, DB>>: Send,
 {
     type Statement = Select<Filter<R::Table, KeysIn<R::Table>>, AsSelect<R, DB>>;
     #[inline]
@@ -116,7 +118,7 @@ where
 /// `SELECT EXISTS (SELECT .. WHERE <key>)`.
 pub trait ExistsByKey: Keyed + Sized {
     /// The statement.
-    type Statement;
+    type Statement: Send;
     /// The statement that asks whether a row has `key`.
     fn exists_statement(key: KeyOf<Self>) -> Self::Statement;
 }
@@ -127,6 +129,7 @@ where
     R::Table: FilterDsl<KeyFilterOf<R>>,
     diesel::dsl::exists<ByKey<R>>: Expression,
     diesel::dsl::select<diesel::dsl::exists<ByKey<R>>>: AsQuery,
+    diesel::dsl::select<diesel::dsl::exists<ByKey<R>>>: Send,
 {
     type Statement = diesel::dsl::select<diesel::dsl::exists<ByKey<R>>>;
     #[inline]
@@ -171,7 +174,7 @@ where
 /// `DELETE FROM t WHERE <key>`.
 pub trait DeleteByKey: Keyed + Sized {
     /// The statement.
-    type Statement;
+    type Statement: Send;
     /// The statement that deletes the row with `key`.
     fn delete_statement(key: KeyOf<Self>) -> Self::Statement;
 }
@@ -181,6 +184,7 @@ where
     R: Keyed,
     R::Table: FilterDsl<KeyFilterOf<R>>,
     ByKey<R>: IntoUpdateTarget,
+    diesel::dsl::delete<ByKey<R>>: Send,
 {
     type Statement = diesel::dsl::delete<ByKey<R>>;
     #[inline]

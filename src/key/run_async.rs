@@ -6,7 +6,7 @@ use super::methods::{
     FindManyStatement, FindStatement, UpdateByKey, UpdateStatement, full_key, in_key_order,
     require_row, require_updated, unique_keys,
 };
-use super::{InsertMany, InsertOne, KeyFrom, KeyOf, Keyed, KeyedTable};
+use super::{InsertMany, InsertOne, KeyFrom, KeyFuture, KeyOf, Keyed, KeyedTable};
 use super::{UpsertRecord, UpsertStatement};
 use super::{map_read_error, map_write_error};
 use crate::Result;
@@ -46,25 +46,19 @@ use std::future::Future;
 /// ```
 pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     /// The record with this key, if there is one.
-    fn find<'c, C, K>(
-        conn: &'c mut C,
-        key: K,
-    ) -> impl Future<Output = Result<Option<Self>>> + Send + 'c
+    fn find<'c, C, K>(conn: &'c mut C, key: K) -> KeyFuture<'c, Option<Self>>
     where
         C: AsyncConnection + 'c,
         Self::Table: KeyFrom<K>,
         Self: FindByKey<C::Backend>,
         FindStatement<Self, C::Backend>: LoadQuery<'static, C, Self> + Send + 'static,
     {
-        find_one(conn, Self::Table::key_from(key))
+        KeyFuture::new(find_one(conn, Self::Table::key_from(key)))
     }
 
     /// The record with this key, or [`Error::NotFound`](crate::Error::NotFound) naming the
     /// table and the key (Grant's `find!`).
-    fn find_or_error<'c, C, K>(
-        conn: &'c mut C,
-        key: K,
-    ) -> impl Future<Output = Result<Self>> + Send + 'c
+    fn find_or_error<'c, C, K>(conn: &'c mut C, key: K) -> KeyFuture<'c, Self>
     where
         C: AsyncConnection + 'c,
         Self::Table: KeyFrom<K>,
@@ -73,11 +67,11 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     {
         let (key, printed) = full_key::<Self::Table, K>(key);
         let found = find_one(conn, key);
-        async move { require_row(found.await?, printed) }
+        KeyFuture::new(async move { require_row(found.await?, printed) })
     }
 
     /// Whether a row has this key (`SELECT EXISTS (..)`).
-    fn exists<'c, C, K>(conn: &'c mut C, key: K) -> impl Future<Output = Result<bool>> + Send + 'c
+    fn exists<'c, C, K>(conn: &'c mut C, key: K) -> KeyFuture<'c, bool>
     where
         C: AsyncConnection + 'c,
         Self::Table: KeyFrom<K>,
@@ -85,12 +79,12 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
         ExistsStatement<Self>: LoadQuery<'static, C, bool> + Send + 'static,
     {
         let query = Self::exists_statement(Self::Table::key_from(key));
-        async move {
+        KeyFuture::new(async move {
             query
                 .get_result(conn)
                 .await
                 .map_err(|e| map_read_error(<Self::Table as KeyedTable>::NAME, e))
-        }
+        })
     }
 
     /// The records with these keys, in one statement per
@@ -100,37 +94,31 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     fn find_many<'c, C, K>(
         conn: &'c mut C,
         keys: impl IntoIterator<Item = K>,
-    ) -> impl Future<Output = Result<Vec<Self>>> + Send + 'c
+    ) -> KeyFuture<'c, Vec<Self>>
     where
         C: AsyncConnection + 'c,
         Self::Table: KeyFrom<K>,
         Self: FindManyByKeys<C::Backend>,
         FindManyStatement<Self, C::Backend>: LoadQuery<'static, C, Self> + Send + 'static,
     {
-        find_all(conn, unique_keys::<Self::Table, _>(keys))
+        KeyFuture::new(find_all(conn, unique_keys::<Self::Table, _>(keys)))
     }
 
     /// The parent of `child`: the row of this table that `child`'s foreign key references
     /// (see [`crate::foreign_key!`]), if it exists.
-    fn parent_of<'c, C, Ch>(
-        conn: &'c mut C,
-        child: &Ch,
-    ) -> impl Future<Output = Result<Option<Self>>> + Send + 'c
+    fn parent_of<'c, C, Ch>(conn: &'c mut C, child: &Ch) -> KeyFuture<'c, Option<Self>>
     where
         C: AsyncConnection + 'c,
         Ch: crate::assoc::BelongsTo<Self::Table>,
         Self: FindByKey<C::Backend>,
         FindStatement<Self, C::Backend>: LoadQuery<'static, C, Self> + Send + 'static,
     {
-        find_one(conn, child.parent_key())
+        KeyFuture::new(find_one(conn, child.parent_key()))
     }
 
     /// The parents of a page of children, in one statement (per 1,000 keys): each parent
     /// once, in the order the children first reference them.
-    fn parents_of<'c, C, Ch>(
-        conn: &'c mut C,
-        children: &[Ch],
-    ) -> impl Future<Output = Result<Vec<Self>>> + Send + 'c
+    fn parents_of<'c, C, Ch>(conn: &'c mut C, children: &[Ch]) -> KeyFuture<'c, Vec<Self>>
     where
         C: AsyncConnection + 'c,
         Ch: crate::assoc::BelongsTo<Self::Table>,
@@ -143,16 +131,12 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
             .map(|c| c.parent_key())
             .filter(|k| seen.insert(k.clone()))
             .collect();
-        find_all(conn, keys)
+        KeyFuture::new(find_all(conn, keys))
     }
 
     /// Applies `changes` to the row with this key; [`Error::NotFound`](crate::Error::NotFound)
     /// when no row has it.
-    fn update<'c, C, K, Ch>(
-        conn: &'c mut C,
-        key: K,
-        changes: Ch,
-    ) -> impl Future<Output = Result<()>> + Send + 'c
+    fn update<'c, C, K, Ch>(conn: &'c mut C, key: K, changes: Ch) -> KeyFuture<'c, ()>
     where
         C: AsyncConnection + 'c,
         Self::Table: KeyFrom<K>,
@@ -161,17 +145,17 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     {
         let (key, printed) = full_key::<Self::Table, K>(key);
         let statement = Self::update_statement(key, changes);
-        async move {
+        KeyFuture::new(async move {
             let table = <Self::Table as KeyedTable>::NAME;
             match statement.execute(conn).await {
                 Ok(n) => require_updated::<Self>(n, printed),
                 Err(e) => Err(map_write_error(table, Some(printed), e)),
             }
-        }
+        })
     }
 
     /// Deletes the row with this key; `true` if there was one.
-    fn delete<'c, C, K>(conn: &'c mut C, key: K) -> impl Future<Output = Result<bool>> + Send + 'c
+    fn delete<'c, C, K>(conn: &'c mut C, key: K) -> KeyFuture<'c, bool>
     where
         C: AsyncConnection + 'c,
         Self::Table: KeyFrom<K>,
@@ -179,23 +163,23 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
         DeleteStatement<Self>: ExecuteDsl<C> + Send + 'static,
     {
         let statement = Self::delete_statement(Self::Table::key_from(key));
-        async move {
+        KeyFuture::new(async move {
             statement
                 .execute(conn)
                 .await
                 .map(|n| n > 0)
                 .map_err(|e| map_write_error(<Self::Table as KeyedTable>::NAME, None, e))
-        }
+        })
     }
 
     /// Inserts this record; a row with the same key gives
     /// [`Error::DuplicateKey`](crate::Error::DuplicateKey).
-    fn insert<'a, C>(&'a self, conn: &'a mut C) -> impl Future<Output = Result<()>> + Send + 'a
+    fn insert<'a, C>(&'a self, conn: &'a mut C) -> KeyFuture<'a, ()>
     where
         C: AsyncConnection + 'a,
         Self: InsertOne<C>,
     {
-        async move {
+        KeyFuture::new(async move {
             self.insert_one(conn).await.map(drop).map_err(|e| {
                 map_write_error(
                     <Self::Table as KeyedTable>::NAME,
@@ -203,18 +187,14 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
                     e,
                 )
             })
-        }
+        })
     }
 
     /// Inserts this record, or, when a row with its key exists, applies `changes` to that
     /// row, in one statement (an upsert whose conflict target is the table's key; see
-    /// [`upsert_statement`](crate::key::upsert_statement)). Concurrent upserts of one key
+    /// [`UpsertStatement`](crate::key::UpsertStatement)). Concurrent upserts of one key
     /// each take effect once.
-    fn insert_or_update<'a, C, Ch>(
-        &'a self,
-        conn: &'a mut C,
-        changes: Ch,
-    ) -> impl Future<Output = Result<()>> + Send + 'a
+    fn insert_or_update<'a, C, Ch>(&'a self, conn: &'a mut C, changes: Ch) -> KeyFuture<'a, ()>
     where
         C: AsyncConnection + 'a,
         &'a Self: diesel::Insertable<Self::Table>,
@@ -223,28 +203,25 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     {
         let statement = self.upsert_statement(changes);
         let key = self.key().to_string();
-        async move {
+        KeyFuture::new(async move {
             statement
                 .execute(conn)
                 .await
                 .map(drop)
                 .map_err(|e| map_write_error(<Self::Table as KeyedTable>::NAME, Some(key), e))
-        }
+        })
     }
 
     /// Inserts these records as one unit (one multi-row statement on PostgreSQL and MySQL,
     /// one transaction on SQLite); returns how many rows were inserted. A duplicate gives
     /// [`Error::DuplicateKey`](crate::Error::DuplicateKey) with the key as the server reported
     /// it, and inserts nothing.
-    fn insert_all<'a, C>(
-        records: &'a [Self],
-        conn: &'a mut C,
-    ) -> impl Future<Output = Result<usize>> + Send + 'a
+    fn insert_all<'a, C>(records: &'a [Self], conn: &'a mut C) -> KeyFuture<'a, usize>
     where
         C: AsyncConnection + 'a,
         Self: InsertMany<C> + Sync,
     {
-        <Self as InsertMany<C>>::insert_many(records, conn)
+        KeyFuture::new(<Self as InsertMany<C>>::insert_many(records, conn))
     }
 }
 

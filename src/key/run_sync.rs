@@ -155,7 +155,7 @@ pub trait KeyedSync: Keyed + Sized + 'static {
 
     /// Inserts this record, or, when a row with its key exists, applies `changes` to that
     /// row, in one statement (an upsert whose conflict target is the table's key; see
-    /// [`upsert_statement`](crate::key::upsert_statement)).
+    /// [`UpsertStatement`](crate::key::UpsertStatement)).
     ///
     /// ```
     /// # use grant::__doc_schema::{order_items, OrderItem};

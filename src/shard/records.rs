@@ -12,7 +12,7 @@ use crate::key::methods::{
     FindManyStatement, FindStatement, UpdateByKey, UpdateStatement, full_key, in_key_order,
     require_row, require_updated, unique_keys,
 };
-use crate::key::{InsertMany, InsertOne, KeyFrom, KeyOf, Keyed, KeyedTable, UpsertOne};
+use crate::key::{InsertMany, InsertOne, KeyFrom, KeyFuture, KeyOf, Keyed, KeyedTable, UpsertOne};
 use crate::{Error, OptionalExt, Result};
 use diesel::QueryResult;
 use futures_util::future::try_join_all;
@@ -40,13 +40,13 @@ impl<C: ShardConnection> Sharded<C> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn find<R, K>(&self, key: K) -> Result<Option<R>>
+    pub fn find<R, K>(&self, key: K) -> KeyFuture<'_, Option<R>>
     where
         R: FindByKey<Backend<C>> + Send + 'static,
         R::Table: KeyFrom<K>,
         GetResult<R>: Operation<C, FindStatement<R, Backend<C>>, Output = R>,
     {
-        self.find_full::<R>(R::Table::key_from(key)).await
+        KeyFuture::new(self.find_full::<R>(R::Table::key_from(key)))
     }
 
     async fn find_full<R>(&self, key: KeyOf<R>) -> Result<Option<R>>
@@ -67,54 +67,58 @@ impl<C: ShardConnection> Sharded<C> {
     }
 
     /// The record with this key, or [`Error::NotFound`] naming the table and the key.
-    pub async fn find_or_error<R, K>(&self, key: K) -> Result<R>
+    pub fn find_or_error<R, K>(&self, key: K) -> KeyFuture<'_, R>
     where
         R: FindByKey<Backend<C>> + Send + 'static,
         R::Table: KeyFrom<K>,
         GetResult<R>: Operation<C, FindStatement<R, Backend<C>>, Output = R>,
     {
         let (key, printed) = full_key::<R::Table, K>(key);
-        require_row(self.find_full::<R>(key).await?, printed)
+        KeyFuture::new(async move { require_row(self.find_full::<R>(key).await?, printed) })
     }
 
     /// Whether a row has this key.
-    pub async fn exists<R, K>(&self, key: K) -> Result<bool>
+    pub fn exists<R, K>(&self, key: K) -> KeyFuture<'_, bool>
     where
         R: ExistsByKey,
         R::Table: KeyFrom<K>,
         GetResult<bool>: Operation<C, ExistsStatement<R>, Output = bool>,
     {
         let key = R::Table::key_from(key);
-        let shard = self.shard_of_key::<R::Table>(&key)?;
-        let query = || R::exists_statement(key.clone());
-        self.run_on(
-            shard,
-            Plan::read(Some(R::Table::NAME)),
-            GetResult::new(),
-            Fresh(query),
-        )
-        .await
+        KeyFuture::new(async move {
+            let shard = self.shard_of_key::<R::Table>(&key)?;
+            let query = || R::exists_statement(key.clone());
+            self.run_on(
+                shard,
+                Plan::read(Some(R::Table::NAME)),
+                GetResult::new(),
+                Fresh(query),
+            )
+            .await
+        })
     }
 
     /// Deletes the row with this key; `true` if there was one.
-    pub async fn delete<R, K>(&self, key: K) -> Result<bool>
+    pub fn delete<R, K>(&self, key: K) -> KeyFuture<'_, bool>
     where
         R: DeleteByKey,
         R::Table: KeyFrom<K>,
         Execute: Operation<C, DeleteStatement<R>, Output = usize>,
     {
         let key = R::Table::key_from(key);
-        let shard = self.shard_of_key::<R::Table>(&key)?;
-        let statement = R::delete_statement(key);
-        Ok(self
-            .run_on(
-                shard,
-                Plan::write(Some(R::Table::NAME)),
-                Execute,
-                Once(Some(statement)),
-            )
-            .await?
-            > 0)
+        KeyFuture::new(async move {
+            let shard = self.shard_of_key::<R::Table>(&key)?;
+            let statement = R::delete_statement(key);
+            Ok(self
+                .run_on(
+                    shard,
+                    Plan::write(Some(R::Table::NAME)),
+                    Execute,
+                    Once(Some(statement)),
+                )
+                .await?
+                > 0)
+        })
     }
 
     /// Applies `changes` to the row with this key; [`Error::NotFound`] when no row has it.
@@ -134,30 +138,40 @@ impl<C: ShardConnection> Sharded<C> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update<R, K, Ch, M>(&self, key: K, changes: Ch) -> Result<()>
+    pub fn update<'a, R, K, Ch, M>(&'a self, key: K, changes: Ch) -> KeyFuture<'a, ()>
     where
         R: UpdateByKey<Ch>,
         R::Table: KeyFrom<K>,
         Ch: ShardSafeChangeset<R::Table, M>,
         Execute: Operation<C, UpdateStatement<R, Ch>, Output = usize>,
+        UpdateStatement<R, Ch>: Send + 'a,
     {
         let (key, printed) = full_key::<R::Table, K>(key);
-        let shard = self.shard_of_key::<R::Table>(&key)?;
+        let shard = self.shard_of_key::<R::Table>(&key);
         let statement = R::update_statement(key, changes);
-        let affected = self
-            .run_on(
-                shard,
-                Plan::write(Some(R::Table::NAME)),
-                Execute,
-                Once(Some(statement)),
-            )
-            .await?;
-        require_updated::<R>(affected, printed)
+        KeyFuture::new(async move {
+            let affected = self
+                .run_on(
+                    shard?,
+                    Plan::write(Some(R::Table::NAME)),
+                    Execute,
+                    Once(Some(statement)),
+                )
+                .await?;
+            require_updated::<R>(affected, printed)
+        })
     }
 
     /// Inserts a record on the shard of its key; a row with the same key gives
     /// [`Error::DuplicateKey`].
-    pub async fn insert<R>(&self, record: &R) -> Result<()>
+    pub fn insert<'a, R>(&'a self, record: &'a R) -> KeyFuture<'a, ()>
+    where
+        R: InsertOne<C>,
+    {
+        KeyFuture::new(self.insert_one(record))
+    }
+
+    async fn insert_one<R>(&self, record: &R) -> Result<()>
     where
         R: InsertOne<C>,
     {
@@ -207,10 +221,18 @@ impl<C: ShardConnection> Sharded<C> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn insert_or_update<R, Ch, M>(&self, record: &R, changes: Ch) -> Result<()>
+    pub fn insert_or_update<'a, R, Ch, M>(&'a self, record: &'a R, changes: Ch) -> KeyFuture<'a, ()>
     where
         R: UpsertOne<C, Ch>,
-        Ch: ShardSafeChangeset<R::Table, M> + Send,
+        Ch: ShardSafeChangeset<R::Table, M> + Send + 'a,
+    {
+        KeyFuture::new(self.upsert_one(record, changes))
+    }
+
+    async fn upsert_one<R, Ch>(&self, record: &R, changes: Ch) -> Result<()>
+    where
+        R: UpsertOne<C, Ch>,
+        Ch: Send,
     {
         let key = record.key();
         let shard = self.shard_of_key::<R::Table>(&key)?;
@@ -252,7 +274,14 @@ impl<C: ShardConnection> Sharded<C> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn insert_all<R>(&self, records: &[R]) -> Result<PerShard<usize>>
+    pub fn insert_all<'a, R>(&'a self, records: &'a [R]) -> KeyFuture<'a, PerShard<usize>>
+    where
+        R: Keyed + InsertMany<C> + Clone + Send + Sync,
+    {
+        KeyFuture::new(self.insert_grouped(records))
+    }
+
+    async fn insert_grouped<R>(&self, records: &[R]) -> Result<PerShard<usize>>
     where
         R: Keyed + InsertMany<C> + Clone + Send + Sync,
     {
@@ -289,13 +318,20 @@ impl<C: ShardConnection> Sharded<C> {
     /// The records with these keys: keys grouped by shard, each shard asked once (in
     /// statements of up to [`keys_per_statement`](crate::key::methods::FindManyByKeys::keys_per_statement) keys), all shards in parallel; rows come
     /// back in the order of `keys`, missing keys skipped.
-    pub async fn find_many<R, K>(&self, keys: impl IntoIterator<Item = K>) -> Result<Vec<R>>
+    pub fn find_many<R, K>(&self, keys: impl IntoIterator<Item = K>) -> KeyFuture<'_, Vec<R>>
     where
         R: FindManyByKeys<Backend<C>> + Send + 'static,
         R::Table: KeyFrom<K>,
         Load<R>: Operation<C, FindManyStatement<R, Backend<C>>, Output = Vec<R>>,
     {
-        let keys = unique_keys::<R::Table, _>(keys);
+        KeyFuture::new(self.find_unique::<R>(unique_keys::<R::Table, _>(keys)))
+    }
+
+    async fn find_unique<R>(&self, keys: Vec<KeyOf<R>>) -> Result<Vec<R>>
+    where
+        R: FindManyByKeys<Backend<C>> + Send + 'static,
+        Load<R>: Operation<C, FindManyStatement<R, Backend<C>>, Output = Vec<R>>,
+    {
         let mut by_shard: HashMap<ShardId, Vec<KeyOf<R>>> = HashMap::new();
         for key in &keys {
             let shard = self.shard_of_key::<R::Table>(key)?;

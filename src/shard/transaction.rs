@@ -5,6 +5,7 @@ use super::operation::{Execute, First, GetResult, Load, Operation};
 use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, Sharded, StatementKind};
 use crate::cluster::ShardConnection;
 use crate::cluster::exec::{StatementTimeout, run_bounded, statement_error};
+use crate::key::KeyFuture;
 use crate::{Error, Result};
 use diesel_async::{AsyncConnection, TransactionManager};
 use std::future::Future;
@@ -188,14 +189,28 @@ impl<C: ShardConnection> Sharded<C> {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn transaction<'a, K, T, F>(&'a self, key: &K, f: F) -> Result<T>
+    pub fn transaction<'a, K, T, F>(&'a self, key: &K, f: F) -> KeyFuture<'a, T>
     where
         K: RouteKey,
         T: Send + 'a,
         F: for<'r> AsyncFunc<ShardTx<'r, C>, Result<T>, Fut: Send> + Send + 'a,
     {
+        let shard = self.routing().shard_for_key(key);
+        KeyFuture::new(self.transaction_on(shard, K::TABLE, f))
+    }
+
+    async fn transaction_on<'a, T, F>(
+        &'a self,
+        shard: Result<ShardId>,
+        table: &'static str,
+        f: F,
+    ) -> Result<T>
+    where
+        T: Send + 'a,
+        F: for<'r> AsyncFunc<ShardTx<'r, C>, Result<T>, Fut: Send> + Send + 'a,
+    {
         let routing = self.routing();
-        let shard = routing.shard_for_key(key)?;
+        let shard = shard?;
         let cluster = self.cluster(shard)?;
         let name = cluster.name().clone();
         let (seen, node) = cluster.current_primary().ok_or_else(|| Error::NoPrimary {
@@ -209,7 +224,8 @@ impl<C: ShardConnection> Sharded<C> {
                 return Err(e);
             }
         };
-        let span = tracing::debug_span!("grant.transaction", shard = %name, table = K::TABLE, node = node.label());
+        let span =
+            tracing::debug_span!("grant.transaction", shard = %name, table, node = node.label());
         let node_label: Arc<str> = Arc::from(node.label());
         let timeout = self.statement_timeout();
         let run = AsyncConnection::transaction::<T, Error, _>(conn.conn(), async move |c| {

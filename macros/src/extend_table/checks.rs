@@ -55,11 +55,17 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
             pub trait #given {
                 /// The value of the column.
                 fn take(self) -> #r;
+                /// The value of the column, borrowed.
+                fn get(&self) -> &#r;
             }
             impl #given for ::grant::key::Given<super::columns::#c> {
                 #[inline]
                 fn take(self) -> #r {
                     self.into_value()
+                }
+                #[inline]
+                fn get(&self) -> &#r {
+                    self.value()
                 }
             }
             #[diagnostic::on_unimplemented(

@@ -216,18 +216,37 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// `tokens` with every span set to `span`. The key-check traits and their impls carry the
+/// table name's span, so that an error about a key quotes one line of the user's
+/// `grant::table!` (the table's name) instead of the whole invocation.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
 /// Every item `grant::table!` adds to the table's module, one generator per item family.
 fn key_items(args: &Args) -> TokenStream {
     let ctx = Ctx::new(args);
     let items = [
         key::items(&ctx),
         builder::items(&ctx),
-        checks::items(&ctx),
-        full_key::items(&ctx),
+        respan(checks::items(&ctx), args.table.span()),
+        respan(full_key::items(&ctx), args.table.span()),
         keyed_table::items(&ctx),
-        shard_key::items(&ctx),
+        respan(shard_key::items(&ctx), args.table.span()),
         binds::items(&ctx),
-        assignable::items(&ctx),
+        respan(assignable::items(&ctx), args.table.span()),
     ];
     items.into_iter().collect()
 }

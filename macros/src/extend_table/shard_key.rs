@@ -69,6 +69,35 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
         }
     };
     let key_route = route_key(key_struct);
+    // A key builder routes once its shard-key columns are given (the others may be missing):
+    // `shards.transaction(&order_items::Key::builder().order_id(5), ..)`.
+    let builder_struct = &ctx.builder_struct;
+    let generics = &ctx.generics;
+    let given_bounds = columns.iter().map(|c| {
+        let i = ctx.cols.iter().position(|k| k == c).unwrap_or(0);
+        let g = &generics[i];
+        let given = format_ident!("given_{}", c);
+        quote!(#g: key_checks::#given)
+    });
+    let given_parts = columns.iter().map(|c| {
+        let given = format_ident!("given_{}", c);
+        quote!(::grant::key::KeyPart::part_value(key_checks::#given::get(&self.#c)))
+    });
+    let builder_route = quote! {
+        impl<#(#generics),*> ::grant::shard::RouteKey for #builder_struct<#(#generics),*>
+        where
+            #( #generics: ::core::marker::Send + ::core::marker::Sync, )*
+            #( #given_bounds, )*
+        {
+            type Table = table;
+            const TABLE: &'static str = #sql_name;
+            const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
+            #[inline]
+            fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
+                ::grant::shard::ShardValues::new([#( #given_parts, )*])
+            }
+        }
+    };
     let (declaration, shard_key_of) = if whole_key {
         let declaration = quote! {
             /// The shard key of this table: its whole [`Key`] (no narrower `shard_key` is
@@ -142,6 +171,8 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
         #from_values
 
         #key_route
+
+        #builder_route
 
         /// A scatter may start from the bare table.
         impl ::grant::scatter::ScatterSource for table {}
