@@ -198,9 +198,39 @@ pub use grant_macros::foreign_key;
 /// Blocking (plain diesel) versions of the key operations.
 pub mod sync {
     pub use crate::key::run_sync::KeyedSync;
+
+    /// The prelude for blocking code: [`grant::prelude`](crate::prelude) with
+    /// [`KeyedSync`] in place of [`KeyedAsync`](crate::KeyedAsync).
+    ///
+    /// The two key traits name their operations alike (`OrderItem::find(conn, key)`), so a
+    /// module that brings both into scope gets E0034 ("multiple applicable items"). Import
+    /// `grant::sync::prelude::*` in blocking code and `grant::prelude::*` in async code; where
+    /// one module needs both, call through the trait: `KeyedSync::find(..)`.
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{order_items, OrderItem};
+    /// use grant::sync::prelude::*;
+    /// # fn main() -> grant::Result<()> {
+    /// let mut conn = SqliteConnection::establish(":memory:").unwrap();
+    /// # diesel::sql_query("CREATE TABLE order_items (order_id BIGINT, product_id BIGINT, quantity INTEGER NOT NULL, PRIMARY KEY (order_id, product_id))").execute(&mut conn).unwrap();
+    /// OrderItem { order_id: 1, product_id: 2, quantity: 3 }.insert(&mut conn)?;
+    /// assert!(OrderItem::find(&mut conn, (1, 2))?.is_some());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub mod prelude {
+        pub use super::KeyedSync;
+        pub use crate::OptionalExt;
+        pub use crate::assoc::{BelongingToDsl, BelongsTo, GroupedBy};
+        pub use crate::key::{IntoKey, KeyQueryDsl, Keyed, KeyedTable};
+        pub use crate::shard::RouteDsl;
+        pub use diesel::prelude::*;
+    }
 }
 
-/// The traits and derives a user of grant needs in scope, plus diesel's prelude.
+/// The traits and derives a user of grant needs in scope, plus diesel's prelude. For
+/// blocking code, [`grant::sync::prelude`](crate::sync::prelude) has the same with
+/// [`KeyedSync`](crate::sync::KeyedSync) in place of [`KeyedAsync`].
 ///
 /// ```
 /// use grant::prelude::*;

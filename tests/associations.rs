@@ -54,6 +54,14 @@ on_every_backend! {
             .await
             .unwrap();
         assert_eq!(of_first, vec![ship(1, 1, 1), ship(1, 1, 2)]);
+        // The parent's full key selects the same children as the parent record.
+        let by_key: Vec<Shipment> = Shipment::belonging_to(&order_items::Key { order_id: 1, product_id: 1 })
+            .order(shipments::shipment_id)
+            .select(Shipment::as_select())
+            .load(conn)
+            .await
+            .unwrap();
+        assert_eq!(by_key, of_first);
 
         let of_two: Vec<Shipment> = Shipment::belonging_to(&parents[1..])
             .order(shipments::shipment_id)

@@ -5,8 +5,8 @@
 #[path = "../schema/mod.rs"]
 mod schema;
 
-use diesel::prelude::*;
 use grant::Error;
+use grant::sync::prelude::*;
 use schema::models::OrderItem;
 use schema::order_items;
 
@@ -28,7 +28,6 @@ fn item(order_id: i64, product_id: i64, quantity: i32) -> OrderItem {
 fn sync_api_on_plain_diesel() {
     use diesel::Connection;
     use diesel_migrations::MigrationHarness;
-    use grant::sync::KeyedSync;
 
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("sync.db");

@@ -34,16 +34,18 @@ where
     }
 }
 
-/// The children of one parent record (`&parent`) or of many (`&[parents]`, `&Vec<..>`, in
-/// one statement), as a Diesel statement to refine and run.
+/// The children of one parent record (`&parent`), of a parent's full key (`&parent_key`), or
+/// of many parents (`&[parents]`, `&Vec<..>`, in one statement), as a Diesel statement to
+/// refine and run.
 ///
 /// ```
-/// # use grant::__doc_schema::{OrderItem, Shipment};
+/// # use grant::__doc_schema::{order_items, OrderItem, Shipment};
 /// use grant::assoc::BelongingToDsl;
 /// let item = OrderItem { order_id: 1, product_id: 2, quantity: 3 };
 /// let one = Shipment::belonging_to(&item);
+/// let by_key = Shipment::belonging_to(&order_items::Key { order_id: 1, product_id: 2 });
 /// let many = Shipment::belonging_to(&[item.clone(), item][..]);
-/// # let _ = (one, many);
+/// # let _ = (one, by_key, many);
 /// ```
 pub trait BelongingToDsl<Parents> {
     /// The statement.

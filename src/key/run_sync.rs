@@ -17,7 +17,8 @@ use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::{Insertable, OptionalExtension, RunQueryDsl};
 
 /// Find, check, update, delete and insert records by their full key on a blocking diesel
-/// connection. Same contract as [`crate::KeyedAsync`]; import one of the two.
+/// connection. Same contract as [`crate::KeyedAsync`]; import one of the two
+/// ([`grant::sync::prelude`](crate::sync::prelude) brings this one with the rest of the prelude).
 ///
 /// ```
 /// # use grant::__doc_schema::{order_items, OrderItem};

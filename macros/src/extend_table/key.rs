@@ -34,6 +34,16 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
             #( #[doc = #field_docs] pub #cols: #rust, )*
         }
 
+        /// A key is its own key: `Child::belonging_to(&parent_key)` selects the children of
+        /// the row with this key, as `belonging_to(&parent)` does.
+        impl ::grant::Keyed for #key_struct {
+            type Table = table;
+            #[inline]
+            fn key(&self) -> #key_struct {
+                ::core::clone::Clone::clone(self)
+            }
+        }
+
         // By hand rather than derived: `#[inline]`, so that only crates that print a key
         // compile this (every function of a table's items is; see BENCHMARKS.md).
         impl ::core::fmt::Debug for #key_struct {

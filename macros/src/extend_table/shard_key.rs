@@ -112,6 +112,17 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
             names.join(", ")
         );
         let shard_struct_str = shard_struct.to_string();
+        let not_record_doc = format!(
+            "Names the mistake of passing `{table_ident}::ShardKey` where a record of `{table_str}` is expected."
+        );
+        let not_record_msg = format!(
+            "`{table_ident}::ShardKey` is the shard key of table `{table_str}`, not a record"
+        );
+        let not_record_label = format!("a shard key of `{table_str}`, not a record");
+        let not_record_note = format!(
+            "pass a record of `{table_str}` (a struct deriving `grant::Keyed`) or its full `{table_ident}::Key`; a shard key ({}) does not name one row",
+            names.join(", ")
+        );
         let shard_route = route_key(&shard_struct);
         let declaration = quote! {
             #[doc = #doc]
@@ -129,6 +140,27 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
 
             /// The shard key of this table (see the struct's documentation).
             pub type ShardKey = #shard_struct;
+
+            #[doc = #not_record_doc]
+            #[diagnostic::on_unimplemented(message = #not_record_msg, label = #not_record_label, note = #not_record_note)]
+            #[allow(non_camel_case_types)]
+            pub trait shard_key_is_not_a_record {
+                /// Never called: the trait has no impls.
+                fn key_of(key: &#shard_struct) -> #key_struct;
+            }
+
+            // A shard key is not a record; this impl only exists to say so, naming the table,
+            // where a record is expected (`belonging_to(&shard_key)`, `shards.insert(&shard_key)`).
+            impl<'a> ::grant::Keyed for #shard_struct
+            where
+                &'a ::grant::__private::Assigned: shard_key_is_not_a_record,
+            {
+                type Table = table;
+                #[inline]
+                fn key(&self) -> #key_struct {
+                    <&'a ::grant::__private::Assigned as shard_key_is_not_a_record>::key_of(self)
+                }
+            }
 
             impl ::core::convert::From<&#key_struct> for #shard_struct {
                 #[inline]
