@@ -126,3 +126,50 @@ on_every_sharded_backend! {
         assert_eq!(there, 1);
     }
 }
+
+on_every_sharded_backend! {
+    /// A co-located table shards by the strategy of the table it follows: with a default
+    /// strategy and another one for `order_items`, a shipment lands where its order's items
+    /// are. A strategy of its own is refused (typed at build; by name, at first use).
+    async fn colocated_tables_share_one_strategy(shards) {
+        let n = shards.dbs.len();
+        let sharded = shards
+            .builder::<Conn>()
+            .strategy(grant::shard::Modulo::new(n as u32).unwrap())
+            .table_strategy::<order_items::table>(thousands(n))
+            .build()
+            .unwrap();
+        let order = 7; // thousands: shard 0; modulo: shard 7 % n = 1 or 3
+        let item_shard = sharded.shard_for(&order_items::ShardKey { order_id: order }).unwrap();
+        assert_eq!(item_shard, ShardId(0));
+        assert_eq!(sharded.shard_for(&shipments::ShardKey { order_id: order }).unwrap(), item_shard);
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        sharded.insert(&OrderItem { order_id: order, product_id: 1, quantity: 1 }).await.unwrap();
+        sharded
+            .insert(&Shipment { order_id: order, product_id: 1, shipment_id: 1, carrier: "UPS".into(), shipped_on: day })
+            .await
+            .unwrap();
+        let mut direct: Conn = shards.direct(0).await;
+        let there: i64 = shipments::table.count().get_result(&mut direct).await.unwrap();
+        assert_eq!(there, 1, "the shipment is on its order's shard");
+
+        let typed = shards
+            .builder::<Conn>()
+            .strategy(grant::shard::Modulo::new(n as u32).unwrap())
+            .table_strategy::<shipments::table>(thousands(n))
+            .build();
+        assert!(
+            matches!(&typed, Err(grant::Error::Config(grant::config::ConfigError::ColocatedTableStrategy { table, follows })) if table == "shipments" && follows == "order_items"),
+            "{:?}",
+            typed.err()
+        );
+        let named = shards
+            .builder::<Conn>()
+            .strategy(grant::shard::Modulo::new(n as u32).unwrap())
+            .table_strategy_named("shipments", std::sync::Arc::new(thousands(n)))
+            .build()
+            .unwrap();
+        let refused = named.find::<Shipment, _>((order, 1, 1)).await;
+        assert!(matches!(refused, Err(grant::Error::Config(grant::config::ConfigError::ColocatedTableStrategy { .. }))), "{refused:?}");
+    }
+}

@@ -12,6 +12,17 @@ pub enum ConfigError {
     /// A topology needs at least one shard.
     #[error("the topology has no shard")]
     NoShards,
+    /// A table declared `colocated_with(..)` another follows that table's strategy, so it
+    /// can't be given one of its own.
+    #[error(
+        "table `{table}` is co-located with `{follows}` and shards by its strategy: remove the strategy given to `{table}` (give it to `{follows}`)"
+    )]
+    ColocatedTableStrategy {
+        /// The co-located table that was given a strategy.
+        table: String,
+        /// The table whose strategy it follows.
+        follows: String,
+    },
     /// A shard lists no host for its primary role.
     #[error("shard `{shard}` has no primary host")]
     NoPrimaryHost {

@@ -79,7 +79,7 @@ impl<C: ShardConnection, Q, S, O, P> Scatter<'_, C, Q, S, O, P> {
         }
         let range = KeyRange::new(first(range.start_bound()), first(range.end_bound()));
         let routing = self.sharded.routing();
-        let strategy = routing.strategy_for(K::TABLE)?;
+        let strategy = routing.strategy_for_key::<K>()?;
         let mut shards =
             strategy
                 .shards_for_range(&range)

@@ -6,7 +6,7 @@ use crate::cluster::{
     ShardConnection, ShardNodes,
 };
 use crate::config::{ConfigError, validate};
-use crate::key::KeyedTable;
+use crate::shard::ShardKeyed;
 use crate::{Result, Sharded};
 use diesel::QueryResult;
 use futures_util::future::BoxFuture;
@@ -45,6 +45,8 @@ pub struct ShardedBuilder<C: ShardConnection> {
     shards: Vec<(String, ShardNodes, Option<PoolConfig>)>,
     default: Option<Arc<dyn ShardStrategy>>,
     tables: HashMap<String, Arc<dyn ShardStrategy>>,
+    /// Co-located tables given a strategy of their own: (table, the table it follows).
+    followers: Vec<(&'static str, &'static str)>,
     session_sql: Vec<String>,
     after_connect: Option<AfterConnect<C>>,
     statement_timeout: Option<Duration>,
@@ -59,6 +61,7 @@ impl<C: ShardConnection> ShardedBuilder<C> {
             shards: Vec::new(),
             default: None,
             tables: HashMap::new(),
+            followers: Vec::new(),
             session_sql: Vec::new(),
             after_connect: None,
             statement_timeout: Some(DEFAULT_STATEMENT_TIMEOUT),
@@ -206,8 +209,13 @@ impl<C: ShardConnection> ShardedBuilder<C> {
         self
     }
 
-    /// The strategy of table `T`.
-    pub fn table_strategy<T: KeyedTable>(self, strategy: impl ShardStrategy) -> Self {
+    /// The strategy of table `T`. A table declared `colocated_with(other)` follows
+    /// `other`'s strategy and can't have its own: [`build`](Self::build) refuses it with
+    /// [`ConfigError::ColocatedTableStrategy`].
+    pub fn table_strategy<T: ShardKeyed>(mut self, strategy: impl ShardStrategy) -> Self {
+        if T::STRATEGY_TABLE != T::NAME {
+            self.followers.push((T::NAME, T::STRATEGY_TABLE));
+        }
         self.table_strategy_named(T::NAME, Arc::new(strategy))
     }
 
@@ -242,6 +250,13 @@ impl<C: ShardConnection> ShardedBuilder<C> {
                 return Err(ConfigError::DuplicateShard { name: name.clone() }.into());
             }
             names.push(Arc::from(name.as_str()));
+        }
+        if let Some((table, follows)) = self.followers.first() {
+            return Err(ConfigError::ColocatedTableStrategy {
+                table: (*table).to_owned(),
+                follows: (*follows).to_owned(),
+            }
+            .into());
         }
         let strategies = self
             .default

@@ -419,6 +419,7 @@ impl<K: RouteKey> RouteKey for std::sync::Arc<K> {
     type Table = K::Table;
     const TABLE: &'static str = K::TABLE;
     const SHARD_KEY_COLUMNS: &'static [&'static str] = K::SHARD_KEY_COLUMNS;
+    const STRATEGY_TABLE: &'static str = K::STRATEGY_TABLE;
     fn shard_values(&self) -> super::ShardValues<'_> {
         (**self).shard_values()
     }

@@ -25,6 +25,10 @@ pub trait RouteKey: Send + Sync {
     const TABLE: &'static str;
     /// That table's shard-key columns, in order.
     const SHARD_KEY_COLUMNS: &'static [&'static str];
+    /// The table whose strategy routes this key: the table itself, or, for a table declared
+    /// `colocated_with(other)`, `other`'s (co-located tables share one strategy by
+    /// construction).
+    const STRATEGY_TABLE: &'static str = Self::TABLE;
     /// The shard key's values.
     fn shard_values(&self) -> ShardValues<'_>;
 }
@@ -33,6 +37,7 @@ impl<K: RouteKey> RouteKey for &K {
     type Table = K::Table;
     const TABLE: &'static str = K::TABLE;
     const SHARD_KEY_COLUMNS: &'static [&'static str] = K::SHARD_KEY_COLUMNS;
+    const STRATEGY_TABLE: &'static str = K::STRATEGY_TABLE;
     fn shard_values(&self) -> ShardValues<'_> {
         (**self).shard_values()
     }
@@ -51,6 +56,9 @@ pub trait ShardKeyed: KeyedTable {
     type ShardKey: RouteKey;
     /// The shard-key columns, in order.
     const SHARD_KEY_COLUMNS: &'static [&'static str];
+    /// The table whose strategy routes this one: itself, or the table it is declared
+    /// `colocated_with(..)` (followed to the end of a chain).
+    const STRATEGY_TABLE: &'static str = <Self as KeyedTable>::NAME;
     /// The shard key of a full key.
     fn shard_key_of(key: &Self::Key) -> Self::ShardKey;
 }

@@ -39,9 +39,24 @@ impl Routing {
         self.default.as_ref().ok_or(Error::NoStrategy { table })
     }
 
+    /// The strategy that routes keys `K`: their table's, or, for a table declared
+    /// `colocated_with(..)`, the strategy of the table it follows. A co-located table given a
+    /// strategy of its own (by name, in TOML) is
+    /// [`ConfigError::ColocatedTableStrategy`](crate::config::ConfigError::ColocatedTableStrategy).
+    pub fn strategy_for_key<K: RouteKey>(&self) -> Result<&Arc<dyn ShardStrategy>, Error> {
+        if K::STRATEGY_TABLE != K::TABLE && self.tables.contains_key(K::TABLE) {
+            return Err(crate::config::ConfigError::ColocatedTableStrategy {
+                table: K::TABLE.to_owned(),
+                follows: K::STRATEGY_TABLE.to_owned(),
+            }
+            .into());
+        }
+        self.strategy_for(K::STRATEGY_TABLE)
+    }
+
     /// The shard that holds `key`.
     pub fn shard_for_key<K: RouteKey>(&self, key: &K) -> Result<ShardId, Error> {
-        let strategy = self.strategy_for(K::TABLE)?;
+        let strategy = self.strategy_for_key::<K>()?;
         let shard =
             strategy
                 .shard_for(&key.shard_values())

@@ -61,6 +61,7 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
                 type Table = table;
                 const TABLE: &'static str = #sql_name;
                 const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
+                const STRATEGY_TABLE: &'static str = <table as ::grant::shard::ShardKeyed>::STRATEGY_TABLE;
                 #[inline]
                 fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
                     ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
@@ -92,6 +93,7 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
             type Table = table;
             const TABLE: &'static str = #sql_name;
             const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
+            const STRATEGY_TABLE: &'static str = <table as ::grant::shard::ShardKeyed>::STRATEGY_TABLE;
             #[inline]
             fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
                 ::grant::shard::ShardValues::new([#( #given_parts, )*])
@@ -180,17 +182,30 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
         };
         (declaration, quote!(::core::convert::From::from(key)))
     };
-    let colocated = args.colocated_with.iter().map(|other| {
-        let path = if other.leading_colon.is_some()
-            || other
-                .segments
-                .first()
-                .is_some_and(|s| s.ident == "crate" || s.ident == "super" || s.ident == "self")
-        {
-            quote!(#other)
-        } else {
-            quote!(super::#other)
-        };
+    let colocated_paths: Vec<TokenStream> =
+        args.colocated_with
+            .iter()
+            .map(|other| {
+                if other.leading_colon.is_some()
+                    || other.segments.first().is_some_and(|s| {
+                        s.ident == "crate" || s.ident == "super" || s.ident == "self"
+                    })
+                {
+                    quote!(#other)
+                } else {
+                    quote!(super::#other)
+                }
+            })
+            .collect();
+    // The first table named in `colocated_with(..)` lends its strategy (followed to the end
+    // of a chain, at compile time).
+    let strategy_table = match colocated_paths.first() {
+        Some(path) => quote! {
+            const STRATEGY_TABLE: &'static str = <#path::table as ::grant::shard::ShardKeyed>::STRATEGY_TABLE;
+        },
+        None => quote!(),
+    };
+    let colocated = colocated_paths.iter().map(|path| {
         quote! {
             impl ::grant::shard::RoutableBy<#path::table> for table {}
             impl ::grant::shard::RoutableBy<table> for #path::table {}
@@ -225,6 +240,7 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
         impl ::grant::shard::ShardKeyed for table {
             type ShardKey = #shard_struct;
             const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
+            #strategy_table
             #[inline]
             fn shard_key_of(key: &#key_struct) -> #shard_struct {
                 #shard_key_of
