@@ -256,6 +256,7 @@ pub mod __private {
     pub use diesel;
     pub use grant_macros::extend_table;
     pub use typenum;
+    pub use uuid;
 }
 
 /// A tiny schema for the documentation examples; not part of the API.

@@ -215,6 +215,11 @@ on_every_backend! {
         let parsed: user_sessions::Key = printed.parse().expect("parse");
         assert!(UserSession::exists(conn, parsed).await.expect("exists"));
 
+        // A tuple of plain `uuid::Uuid`s (owned and borrowed) is a key of the portable columns.
+        let (raw_user, raw_session) = (uuid::Uuid::from(user), uuid::Uuid::from(sessions[1].session_id));
+        assert_eq!(UserSession::find(conn, (raw_user, raw_session)).await.expect("find"), Some(sessions[1].clone()));
+        assert!(UserSession::exists(conn, (&raw_user, &raw_session)).await.expect("exists"));
+
         let other_user = user_sessions::Key { user_id: PortableUuid::new_v4(), session_id: sessions[0].session_id };
         assert_eq!(UserSession::find(conn, other_user).await.expect("find"), None);
 

@@ -33,7 +33,7 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
                     }
                 }
             });
-    let check_traits = cols.iter().map(|c| {
+    let check_traits = cols.iter().zip(&ctx.args.key_types).map(|(c, sql_type)| {
         let r = quote!(<super::columns::#c as ::grant::key::KeyColumn>::Rust);
         let given = format_ident!("given_{}", c);
         let value = format_ident!("value_{}", c);
@@ -42,6 +42,25 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
             "a `{{Self}}` can't be the value of key column `{c}` of table `{table_str}`"
         );
         let part_label = format!("not a value of `{table_str}.{c}`");
+        // A portable UUID column also takes `uuid::Uuid`, owned or borrowed.
+        let portable_uuid = if sql_type.value().ends_with("PortableUuid") {
+            quote! {
+                impl #part for ::grant::__private::uuid::Uuid {
+                    #[inline]
+                    fn into_key_part(self) -> #r {
+                        ::core::convert::From::from(self)
+                    }
+                }
+                impl<'a> #part for &'a ::grant::__private::uuid::Uuid {
+                    #[inline]
+                    fn into_key_part(self) -> #r {
+                        ::core::convert::From::from(*self)
+                    }
+                }
+            }
+        } else {
+            quote!()
+        };
         let given_msg = format!("incomplete key of table `{table_str}`: column `{c}` is not given");
         let given_label = format!("`{c}` is missing from this key of `{table_str}`");
         let given_note = format!("give it with `.{c}(value)` on the key builder");
@@ -87,7 +106,7 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
             #[diagnostic::on_unimplemented(
                 message = #part_msg,
                 label = #part_label,
-                note = "a key part is the column's own type, a reference to it, or a borrowed form of it (`&str` for text, `&[u8]` for binary)"
+                note = "a key part is the column's own type, a reference to it, or a borrowed form of it (`&str` for text, `&[u8]` for binary, `uuid::Uuid` for a portable UUID)"
             )]
             #[allow(non_camel_case_types)]
             pub trait #part {
@@ -120,6 +139,7 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
                     ::core::convert::From::from(self)
                 }
             }
+            #portable_uuid
         }
     });
     quote! {
