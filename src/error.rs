@@ -191,9 +191,6 @@ pub enum Error {
         /// The per-shard timeout.
         after: std::time::Duration,
     },
-    /// Keyset pagination (`after`, streams) met a `NULL` sort value.
-    #[error("keyset pagination needs non-null sort values, and a row's sort key is NULL")]
-    NullSortKey,
     /// The topology (code or TOML) is invalid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),

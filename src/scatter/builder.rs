@@ -8,10 +8,10 @@ use super::{
     Aggregate, FailFast, FailurePolicy, GroupedScatter, NullOrdering, OrderSpec, OrderedScatter,
     Partial, ScatterStream, ShardFailure, agg, merge,
 };
+use crate::Result;
 use crate::cluster::ShardConnection;
 use crate::shard::{Fresh, Plan};
 use crate::shard::{ShardId, Sharded};
-use crate::{Error, Result};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
 use std::sync::Arc;
@@ -285,8 +285,9 @@ impl<'a, C: ShardConnection, Q, S, P> Scatter<'a, C, Q, S, Unordered, P> {
 
 impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered<O>, P> {
     /// Continues after the row whose sort values are `values` (keyset pagination): each
-    /// shard returns only later rows, so a deep page costs what the first costs. The
-    /// values must not be `NULL` ([`Error::NullSortKey`] otherwise).
+    /// shard returns only later rows, so a deep page costs what the first costs. `NULL`
+    /// values continue where the ordering places `NULL`s (the backend's rule, or the term's
+    /// `nulls_first()` / `nulls_last()`).
     pub fn after(mut self, values: O::Values) -> Self {
         self.ordering.after = Some(values);
         self
@@ -317,11 +318,6 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
         S: Sync,
         Q: OrderedScatter<C, S, O, U>,
     {
-        if let Some(after) = &self.ordering.after {
-            if O::has_null(after) {
-                return Err(Error::NullSortKey);
-            }
-        }
         let per_shard = self
             .limit
             .map(|l| l.saturating_add(self.offset))

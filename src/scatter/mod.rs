@@ -77,7 +77,7 @@ pub use aggregate::{Aggregate, Summable};
 pub use builder::{NoSelection, Ordered, Scatter, Unordered};
 pub use grouped::GroupedScatter;
 
-pub use order::{Asc, Desc, OrderSpec, OrderTerm, asc, desc};
+pub use order::{Asc, Desc, Nulls, OrderSpec, OrderTerm, Placed, PlacedSql, asc, desc};
 pub use policy::{FailFast, FailurePolicy, Partial, PartialResult, ShardFailure};
 pub use shard_query::{AggregateQuery, ExistsQuery, GroupedQuery, PageQuery};
 pub use sorted_rows::OrderedScatter;

@@ -7,9 +7,9 @@ use super::sorted_rows::OrderedScatter;
 use super::value::NullOrdering;
 use crate::cluster::ShardConnection;
 
+use crate::Result;
 use crate::shard::{Fresh, Plan};
 use crate::shard::{ShardId, Sharded};
-use crate::{Error, Result};
 use futures_util::future::try_join_all;
 use futures_util::stream::Stream;
 use std::cmp::Ordering;
@@ -23,8 +23,8 @@ use std::time::Duration;
 /// Guarantee: rows come in the ordering's order, merged from every shard; each shard is
 /// read in batches of `batch` rows (`ORDER BY .. LIMIT batch`, then the next batch after
 /// the last row seen), so at most one batch per shard is held in memory however many rows
-/// the query has. The ordering must be total and its values non-null ([`Error::NullSortKey`]
-/// otherwise).
+/// the query has. The ordering must be total (end it with a unique key); `NULL` sort values
+/// are read where the ordering places them, so the stream returns what `load` returns.
 ///
 /// ```
 /// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
@@ -165,9 +165,6 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, U> ScatterStream<'a, C, Q, S, O
         S: Sync,
         Q: OrderedScatter<C, S, O, U>,
     {
-        if after.as_ref().is_some_and(O::has_null) {
-            return Err(Error::NullSortKey);
-        }
         let Some((shard, name)) = self.targets.get(i) else {
             return Ok(Vec::new());
         };

@@ -19,6 +19,8 @@ use std::cmp::Ordering;
 /// assert_eq!(None::<i32>.cmp_sql(&Some(1), false), Ordering::Less);    // MySQL, SQLite
 /// ```
 pub trait SortValue: Clone + Send + Sync + 'static {
+    /// Whether values of this type can be `NULL` (`Option`s).
+    const NULLABLE: bool = false;
     /// Compares like the database; `nulls_largest` is the backend's rule for `NULL`.
     fn cmp_sql(&self, other: &Self, nulls_largest: bool) -> Ordering;
     /// Whether this is `NULL`.
@@ -70,6 +72,7 @@ impl SortValue for f32 {
 }
 
 impl<T: SortValue> SortValue for Option<T> {
+    const NULLABLE: bool = true;
     fn cmp_sql(&self, other: &Self, nulls_largest: bool) -> Ordering {
         match (self, other) {
             (Some(a), Some(b)) => a.cmp_sql(b, nulls_largest),
