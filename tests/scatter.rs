@@ -797,6 +797,100 @@ macro_rules! scatter_matches_one_database {
             assert_eq!(got, expected, "diesel's orderings");
             checked += 1;
 
+            // 55: `.filter` / `.or_filter` on the scatter builder.
+            let expected: Vec<(i64, i64)> = order_lines
+                .filter(quantity.gt(100))
+                .or_filter(ship_country.eq("Norway"))
+                .order((order_id.asc(), product_id.asc()))
+                .select((order_id, product_id))
+                .load(one)
+                .await
+                .unwrap();
+            let got: Vec<(i64, i64)> = sharded
+                .scatter(order_lines)
+                .filter(quantity.gt(100))
+                .or_filter(ship_country.eq("Norway"))
+                .select((order_id, product_id))
+                .order_by((asc(order_id), asc(product_id)))
+                .load()
+                .await
+                .unwrap();
+            assert!(!expected.is_empty());
+            assert_eq!(got, expected, "filter and or_filter");
+            checked += 1;
+
+            // 56-57: HAVING on merged aggregates (a per-shard HAVING would drop countries
+            // whose lines are spread over the shards).
+            let expected: Vec<(String, Option<i64>)> = order_lines
+                .group_by(ship_country)
+                .having(diesel::dsl::sum(quantity).gt(2000))
+                .select((ship_country, diesel::dsl::sum(quantity)))
+                .order(ship_country.asc())
+                .load(one)
+                .await
+                .unwrap();
+            let got = sharded
+                .scatter(order_lines)
+                .group_by(ship_country)
+                .aggregate(agg::sum(quantity))
+                .having(|(_, s)| s.unwrap_or(0) > 2000)
+                .load()
+                .await
+                .unwrap();
+            assert!(!expected.is_empty());
+            assert_eq!(got, expected, "HAVING sum(quantity) > 2000");
+            let expected: Vec<(i64, i64, Option<i64>)> = order_lines
+                .group_by(product_id)
+                .having(diesel::dsl::count_star().gt(30))
+                .select((
+                    product_id,
+                    diesel::dsl::count_star(),
+                    diesel::dsl::sum(quantity),
+                ))
+                .order((diesel::dsl::sum(quantity).desc(), product_id.asc()))
+                .limit(8)
+                .load(one)
+                .await
+                .unwrap();
+            let got = sharded
+                .scatter(order_lines)
+                .group_by(product_id)
+                .aggregate((agg::count_star(), agg::sum(quantity)))
+                .having(|(_, (n, _))| *n > 30)
+                .order_by_desc(|(_, (_, s))| *s)
+                .order_by_asc(|(p, _)| *p)
+                .limit(8)
+                .load()
+                .await
+                .unwrap();
+            let got: Vec<(i64, i64, Option<i64>)> =
+                got.into_iter().map(|(p, (n, s))| (p, n, s)).collect();
+            assert_eq!(
+                got, expected,
+                "HAVING count(*) > 30, two order terms, LIMIT"
+            );
+            checked += 2;
+
+            // 58: groups ordered by two terms in opposite directions.
+            let expected: Vec<(String, i64)> = order_lines
+                .group_by(ship_country)
+                .select((ship_country, diesel::dsl::count_star()))
+                .order((diesel::dsl::count_star().asc(), ship_country.desc()))
+                .load(one)
+                .await
+                .unwrap();
+            let got = sharded
+                .scatter(order_lines)
+                .group_by(ship_country)
+                .aggregate(agg::count_star())
+                .order_by_asc(|(_, n)| *n)
+                .order_by_desc(|(c, _)| c.clone())
+                .load()
+                .await
+                .unwrap();
+            assert_eq!(got, expected, "count asc, country desc");
+            checked += 1;
+
             assert!(checked >= 40, "{checked} queries compared");
         }
     };

@@ -67,6 +67,60 @@ impl<C: ShardConnection> Sharded<C> {
 }
 
 impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
+    /// Adds `predicate` to the query's `WHERE` clause (`AND`), as diesel's `filter` does; each
+    /// shard applies it.
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
+    /// use grant::prelude::*;
+    /// use grant::scatter::asc;
+    /// # #[tokio::main]
+    /// # async fn main() -> grant::Result<()> {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// let items: Vec<OrderItem> = (1..=6).map(|o| OrderItem { order_id: o, product_id: 1, quantity: o as i32 }).collect();
+    /// shards.insert_all(&items).await?;
+    /// let rows: Vec<i64> = shards
+    ///     .scatter(order_items::table)
+    ///     .filter(order_items::quantity.gt(4))
+    ///     .or_filter(order_items::order_id.eq(1))
+    ///     .select(order_items::order_id)
+    ///     .order_by(asc(order_items::order_id))
+    ///     .load()
+    ///     .await?;
+    /// assert_eq!(rows, vec![1, 5, 6]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn filter<F>(self, predicate: F) -> Scatter<'a, C, diesel::dsl::Filter<Q, F>, S, O, P>
+    where
+        Q: diesel::query_dsl::methods::FilterDsl<F>,
+    {
+        self.with_query(|q| q.filter(predicate))
+    }
+
+    /// Adds `predicate` to the query's `WHERE` clause with `OR`, as diesel's `or_filter`
+    /// does.
+    pub fn or_filter<F>(self, predicate: F) -> Scatter<'a, C, diesel::dsl::OrFilter<Q, F>, S, O, P>
+    where
+        Q: diesel::query_dsl::methods::OrFilterDsl<F>,
+    {
+        self.with_query(|q| q.or_filter(predicate))
+    }
+
+    fn with_query<Q2>(self, change: impl FnOnce(Q) -> Q2) -> Scatter<'a, C, Q2, S, O, P> {
+        Scatter {
+            sharded: self.sharded,
+            query: change(self.query),
+            selection: self.selection,
+            ordering: self.ordering,
+            limit: self.limit,
+            offset: self.offset,
+            shards: self.shards,
+            timeout: self.timeout,
+            policy: self.policy,
+        }
+    }
+
     /// The columns (or `Record::as_select()`) each row has.
     pub fn select<S2>(self, selection: S2) -> Scatter<'a, C, Q, S2, O, P> {
         Scatter {

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use super::shard_query::{GroupValue, GroupedQuery};
 type Comparator<R> = Box<dyn Fn(&R, &R) -> Ordering + Send + Sync>;
+type Predicate<R> = Box<dyn Fn(&R) -> bool + Send + Sync>;
 
 /// A scatter query grouped by `G`: choose the aggregates with [`GroupedScatter::aggregate`].
 #[must_use = "a grouped scatter query runs only when its aggregates are loaded"]
@@ -84,7 +85,8 @@ impl<'a, C: ShardConnection, Q, G, P> GroupedScatter<'a, C, Q, G, P> {
         GroupedAggregate {
             grouped: self,
             aggregates,
-            order: None,
+            order: Vec::new(),
+            having: Vec::new(),
         }
     }
 }
@@ -99,7 +101,8 @@ where
 {
     grouped: GroupedScatter<'a, C, Q, G, P>,
     aggregates: A,
-    order: Option<Comparator<(GroupValue<G>, A::Output)>>,
+    order: Vec<Comparator<(GroupValue<G>, A::Output)>>,
+    having: Vec<Predicate<(GroupValue<G>, A::Output)>>,
 }
 
 impl<'a, C, Q, G, A, P> GroupedAggregate<'a, C, Q, G, A, P>
@@ -109,8 +112,43 @@ where
     G::SqlType: SortSql,
     A: Aggregate,
 {
-    /// Orders the merged groups by `key`, ascending (`NULL` where the backend puts it);
-    /// without it, groups come in ascending order of the group value.
+    /// Keeps the merged groups for which `condition` holds: SQL's `HAVING`, applied to each
+    /// group's merged aggregates (a per-shard `HAVING` would test partial aggregates and be
+    /// wrong). Several calls must all hold.
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
+    /// use grant::prelude::*;
+    /// use grant::scatter::agg;
+    /// # #[tokio::main]
+    /// # async fn main() -> grant::Result<()> {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// let items: Vec<OrderItem> = (1..=6).map(|o| OrderItem { order_id: o, product_id: o % 3, quantity: o as i32 }).collect();
+    /// shards.insert_all(&items).await?;
+    /// // Products whose total quantity is over 6 (HAVING sum(quantity) > 6).
+    /// let big = shards
+    ///     .scatter(order_items::table)
+    ///     .group_by(order_items::product_id)
+    ///     .aggregate(agg::sum(order_items::quantity))
+    ///     .having(|(_, sum)| sum.unwrap_or(0) > 6)
+    ///     .load()
+    ///     .await?;
+    /// assert_eq!(big, vec![(0, Some(9)), (2, Some(7))]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn having(
+        mut self,
+        condition: impl Fn(&(GroupValue<G>, A::Output)) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.having.push(Box::new(condition));
+        self
+    }
+
+    /// Orders the merged groups by `key`, ascending (`NULL` where the backend puts it).
+    /// Each call adds a term: the first call orders, the next ones break its ties (each in
+    /// its own direction). Groups that tie on every term come in ascending order of the
+    /// group value, which is also the order without any term.
     pub fn order_by_asc<K: SortValue>(
         self,
         key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static,
@@ -119,7 +157,31 @@ where {
         self.ordered(key, false)
     }
 
-    /// Orders the merged groups by `key`, descending.
+    /// Orders the merged groups by `key`, descending; adds a term like
+    /// [`order_by_asc`](Self::order_by_asc).
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
+    /// use grant::prelude::*;
+    /// use grant::scatter::agg;
+    /// # #[tokio::main]
+    /// # async fn main() -> grant::Result<()> {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// let items: Vec<OrderItem> = (1..=6).map(|o| OrderItem { order_id: o, product_id: o % 3, quantity: 1 }).collect();
+    /// shards.insert_all(&items).await?;
+    /// // By count descending, then by product descending (ORDER BY count(*) DESC, product_id DESC).
+    /// let rows = shards
+    ///     .scatter(order_items::table)
+    ///     .group_by(order_items::product_id)
+    ///     .aggregate(agg::count_star())
+    ///     .order_by_desc(|(_, n)| *n)
+    ///     .order_by_desc(|(p, _)| *p)
+    ///     .load()
+    ///     .await?;
+    /// assert_eq!(rows, vec![(2, 2), (1, 2), (0, 2)]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn order_by_desc<K: SortValue>(
         self,
         key: impl Fn(&(GroupValue<G>, A::Output)) -> K + Send + Sync + 'static,
@@ -135,7 +197,7 @@ where {
     ) -> Self
 where {
         let nulls_largest = <C::Dialect as NullOrdering>::NULLS_LARGEST;
-        self.order = Some(Box::new(move |a, b| {
+        self.order.push(Box::new(move |a, b| {
             let o = key(a).cmp_sql(&key(b), nulls_largest);
             if descending { o.reverse() } else { o }
         }));
@@ -193,8 +255,16 @@ where {
             }
             groups.push((value, A::merge::<C::Dialect>(partials)?));
         }
-        if let Some(order) = &self.order {
-            groups.sort_by(|a, b| order(a, b));
+        groups.retain(|group| self.having.iter().all(|holds| holds(group)));
+        if !self.order.is_empty() {
+            // Stable: groups tied on every term stay in group-value order.
+            groups.sort_by(|a, b| {
+                self.order
+                    .iter()
+                    .map(|term| term(a, b))
+                    .find(|o| *o != Ordering::Equal)
+                    .unwrap_or(Ordering::Equal)
+            });
         }
         let offset = usize::try_from(g.offset).unwrap_or(usize::MAX);
         let limit = g
