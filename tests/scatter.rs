@@ -13,7 +13,7 @@
 
 mod common;
 
-use bigdecimal::BigDecimal;
+use bigdecimal::{BigDecimal, ToPrimitive};
 use chrono::NaiveDate;
 use common::{Backend, TestDb, TestShards};
 use diesel::prelude::*;
@@ -890,6 +890,55 @@ macro_rules! scatter_matches_one_database {
                 .unwrap();
             assert_eq!(got, expected, "count asc, country desc");
             checked += 1;
+
+            // 59-60: the exact average (merged SUM / COUNT as a decimal) equals the
+            // database's own AVG at the database's scale (SQLite's AVG is a float: equal as
+            // floats); also per group.
+            let expected: Option<BigDecimal> = order_lines
+                .select(diesel::dsl::avg(quantity))
+                .get_result(one)
+                .await
+                .unwrap();
+            let got = sharded
+                .scatter(order_lines)
+                .aggregate(agg::avg_exact(quantity))
+                .await
+                .unwrap();
+            let same =
+                |got: &Option<BigDecimal>, expected: &Option<BigDecimal>| match (got, expected) {
+                    (Some(g), Some(e)) if $backend == Backend::Sqlite => {
+                        approx(g.to_f64(), e.to_f64())
+                    }
+                    (Some(g), Some(e)) => {
+                        &g.with_scale_round(
+                            e.fractional_digit_count(),
+                            bigdecimal::RoundingMode::HalfUp,
+                        ) == e
+                    }
+                    (None, None) => true,
+                    _ => false,
+                };
+            assert!(same(&got, &expected), "avg_exact {got:?} vs {expected:?}");
+            let expected: Vec<(String, Option<BigDecimal>)> = order_lines
+                .group_by(ship_country)
+                .select((ship_country, diesel::dsl::avg(freight_cents)))
+                .order(ship_country.asc())
+                .load(one)
+                .await
+                .unwrap();
+            let got = sharded
+                .scatter(order_lines)
+                .group_by(ship_country)
+                .aggregate(agg::avg_exact(freight_cents))
+                .load()
+                .await
+                .unwrap();
+            assert_eq!(got.len(), expected.len());
+            for ((gc, ga), (ec, ea)) in got.iter().zip(&expected) {
+                assert_eq!(gc, ec);
+                assert!(same(ga, ea), "avg_exact of {gc}: {ga:?} vs {ea:?}");
+            }
+            checked += 2;
 
             assert!(checked >= 40, "{checked} queries compared");
         }

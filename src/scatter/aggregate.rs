@@ -132,6 +132,9 @@ pub struct Max<E>(pub E);
 /// `AVG(expr)`, as `SUM(expr) / COUNT(expr)` over every shard, in `f64`.
 #[derive(Debug, Clone, Copy)]
 pub struct Avg<E>(pub E);
+/// `AVG(expr)` as an exact decimal: `SUM(expr) / COUNT(expr)` over every shard.
+#[derive(Debug, Clone, Copy)]
+pub struct AvgExact<E>(pub E);
 
 /// `COUNT(*)` across shards.
 ///
@@ -165,9 +168,36 @@ pub fn max<E: Expression>(expr: E) -> Max<E> {
     Max(expr)
 }
 
-/// `AVG(expr)` across shards: pushed down as `SUM` and `COUNT`, divided once at the end.
+/// `AVG(expr)` across shards: pushed down as `SUM` and `COUNT`, divided once at the end,
+/// as an `f64`. Where the backend rounds `AVG` to a scale (MySQL and MariaDB: the input's
+/// scale + 4), the quotient is rounded the same way first, so that it equals the backend's
+/// own `AVG` printed as a float; for the exact value use [`avg_exact`].
 pub fn avg<E: Expression>(expr: E) -> Avg<E> {
     Avg(expr)
+}
+
+/// `AVG(expr)` across shards as a `BigDecimal`: the merged `SUM` divided by the merged
+/// `COUNT`, not rounded to any backend's scale (exact when the quotient is a finite decimal,
+/// otherwise to 100 significant digits, `bigdecimal`'s division precision). `None` when no
+/// row has a value. For float columns the sum is a float before the division.
+///
+/// ```
+/// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
+/// use bigdecimal::BigDecimal;
+/// use grant::scatter::agg;
+/// use std::str::FromStr;
+/// # #[tokio::main]
+/// # async fn main() -> grant::Result<()> {
+/// # let (shards, _dir) = two_sqlite_shards().await;
+/// let items: Vec<OrderItem> = [1, 2, 2, 3].iter().enumerate().map(|(o, q)| OrderItem { order_id: o as i64, product_id: 1, quantity: *q }).collect();
+/// shards.insert_all(&items).await?;
+/// let exact = shards.scatter(order_items::table).aggregate(agg::avg_exact(order_items::quantity)).await?;
+/// assert_eq!(exact, Some(BigDecimal::from_str("2").unwrap()));
+/// # Ok(())
+/// # }
+/// ```
+pub fn avg_exact<E: Expression>(expr: E) -> AvgExact<E> {
+    AvgExact(expr)
 }
 
 fn add_counts(partials: Vec<i64>) -> Result<i64> {
@@ -332,6 +362,44 @@ where
                 )
             });
         Ok(Some(rounded.unwrap_or_else(|| sum.to_f64() / count as f64)))
+    }
+}
+
+impl<E> Aggregate for AvgExact<E>
+where
+    E: Expression + Clone + Send + Sync + 'static,
+    E::SqlType: Foldable + SqlType + SingleValue,
+    <E::SqlType as Foldable>::Sum: SortSql,
+    SumValue<E>: Summable,
+    diesel::helper_types::sum<E>: Clone + Send + Sync + 'static,
+    diesel::dsl::count<E>: Clone + Send + Sync + 'static,
+{
+    type Exprs = (diesel::helper_types::sum<E>, diesel::dsl::count<E>);
+    type Partial = (SumValue<E>, i64);
+    type Output = Option<BigDecimal>;
+    fn exprs(&self) -> Self::Exprs {
+        (
+            diesel::dsl::sum(self.0.clone()),
+            diesel::dsl::count(self.0.clone()),
+        )
+    }
+    fn merge<Db: NullOrdering + AvgRounding>(
+        partials: Vec<Self::Partial>,
+    ) -> Result<Option<BigDecimal>> {
+        let (sums, counts): (Vec<_>, Vec<_>) = partials.into_iter().unzip();
+        let count = add_counts(counts)?;
+        let sum = add_sums("avg_exact", sums)?;
+        if count == 0 {
+            return Ok(None);
+        }
+        let total = match sum.to_decimal() {
+            Some(total) => total,
+            None => BigDecimal::try_from(sum.to_f64()).map_err(|e| Error::AggregateOverflow {
+                aggregate: "avg_exact",
+                reason: format!("the sum {} is not a finite number: {e}", sum.to_f64()),
+            })?,
+        };
+        Ok(Some((total / BigDecimal::from(count)).normalized()))
     }
 }
 

@@ -51,9 +51,10 @@
 
 pub mod agg {
     //! Aggregates for scatter queries: [`count_star`], [`count`], [`sum`], [`min`], [`max`],
-    //! [`avg`], alone or in tuples.
+    //! [`avg`], [`avg_exact`], alone or in tuples.
     pub use super::aggregate::{
-        Avg, Count, CountAll, Max, Min, Sum, avg, count, count_star, max, min, sum,
+        Avg, AvgExact, Count, CountAll, Max, Min, Sum, avg, avg_exact, count, count_star, max, min,
+        sum,
     };
 }
 
