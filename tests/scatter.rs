@@ -940,6 +940,82 @@ macro_rules! scatter_matches_one_database {
             }
             checked += 2;
 
+            // 61-64: DISTINCT values and COUNT(DISTINCT) (a customer orders from several
+            // shards: per-shard counts would add up to more).
+            for (what, expected, got) in [
+                (
+                    "customer_id",
+                    order_lines
+                        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                            "COUNT(DISTINCT customer_id)",
+                        ))
+                        .get_result::<i64>(one)
+                        .await
+                        .unwrap(),
+                    sharded
+                        .scatter(order_lines)
+                        .count_distinct(customer_id)
+                        .await
+                        .unwrap(),
+                ),
+                (
+                    "ship_region (NULLs not counted)",
+                    order_lines
+                        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                            "COUNT(DISTINCT ship_region)",
+                        ))
+                        .get_result::<i64>(one)
+                        .await
+                        .unwrap(),
+                    sharded
+                        .scatter(order_lines)
+                        .count_distinct(ship_region)
+                        .await
+                        .unwrap(),
+                ),
+            ] {
+                assert_eq!(got, expected, "count_distinct({what})");
+            }
+            let expected: Vec<String> = order_lines
+                .select(ship_country)
+                .distinct()
+                .order(ship_country.asc())
+                .load(one)
+                .await
+                .unwrap();
+            let got = sharded
+                .scatter(order_lines)
+                .distinct_values(ship_country)
+                .await
+                .unwrap();
+            assert_eq!(got, expected, "distinct countries");
+            let expected: Vec<Option<String>> = order_lines
+                .select(ship_region)
+                .distinct()
+                .order(ship_region.asc())
+                .load(one)
+                .await
+                .unwrap();
+            let got = sharded
+                .scatter(order_lines.filter(quantity.gt(20)))
+                .distinct_values(ship_region)
+                .await
+                .unwrap();
+            let filtered: Vec<Option<String>> = order_lines
+                .filter(quantity.gt(20))
+                .select(ship_region)
+                .distinct()
+                .order(ship_region.asc())
+                .load(one)
+                .await
+                .unwrap();
+            assert_eq!(
+                got, filtered,
+                "distinct regions of a filtered query, NULL once"
+            );
+            assert!(expected.contains(&None));
+            checked += 4;
+
             assert!(checked >= 40, "{checked} queries compared");
         }
     };

@@ -3,7 +3,8 @@
 //! each merge guarantees.
 
 use super::policy::within;
-use super::shard_query::{AggregateQuery, ExistsQuery, PageQuery};
+use super::shard_query::{AggregateQuery, DistinctQuery, ExistsQuery, GroupValue, PageQuery};
+use super::value::{SortSql, SortValue};
 use super::{
     Aggregate, FailFast, FailurePolicy, GroupedScatter, NullOrdering, OrderSpec, OrderedScatter,
     Partial, ScatterStream, ShardFailure, agg, merge,
@@ -12,6 +13,7 @@ use crate::Result;
 use crate::cluster::ShardConnection;
 use crate::shard::{Fresh, Plan};
 use crate::shard::{ShardId, Sharded};
+use diesel::Expression;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
 use std::sync::Arc;
@@ -248,6 +250,73 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
             })
             .await?;
         Ok(P::finish(A::merge::<C::Dialect>(partials)?, failed))
+    }
+
+    /// The distinct values of `expr` (a column or a tuple of them) over every shard:
+    /// `SELECT DISTINCT expr` on each shard, merged and de-duplicated, in ascending order
+    /// (`NULL` where the backend sorts it, and kept as one value, as SQL's `DISTINCT` does).
+    /// The merge holds every distinct value in memory.
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
+    /// # #[tokio::main]
+    /// # async fn main() -> grant::Result<()> {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// let items: Vec<OrderItem> = (1..=6).map(|o| OrderItem { order_id: o, product_id: o % 3, quantity: 1 }).collect();
+    /// shards.insert_all(&items).await?;
+    /// let products = shards.scatter(order_items::table).distinct_values(order_items::product_id).await?;
+    /// assert_eq!(products, vec![0, 1, 2]);
+    /// let n = shards.scatter(order_items::table).count_distinct(order_items::product_id).await?;
+    /// assert_eq!(n, 3);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn distinct_values<E>(self, expr: E) -> Result<P::Output<Vec<GroupValue<E>>>>
+    where
+        P: FailurePolicy,
+        E: Expression + Sync,
+        E::SqlType: SortSql,
+        Q: DistinctQuery<C, E>,
+    {
+        let (values, failed) = self.merged_distinct(&expr).await?;
+        Ok(P::finish(values, failed))
+    }
+
+    /// `COUNT(DISTINCT expr)` over every shard: the distinct values merged across shards
+    /// (a value on two shards counts once; a sum of per-shard counts would count it twice),
+    /// `NULL` not counted.
+    pub async fn count_distinct<E>(self, expr: E) -> Result<P::Output<i64>>
+    where
+        P: FailurePolicy,
+        E: Expression + Sync,
+        E::SqlType: SortSql,
+        Q: DistinctQuery<C, E>,
+    {
+        let (values, failed) = self.merged_distinct(&expr).await?;
+        let count = values.iter().filter(|v| !v.is_null()).count();
+        Ok(P::finish(i64::try_from(count).unwrap_or(i64::MAX), failed))
+    }
+
+    /// Every shard's distinct values of `expr`, merged: sorted, each once.
+    async fn merged_distinct<E>(self, expr: &E) -> Result<(Vec<GroupValue<E>>, Vec<ShardFailure>)>
+    where
+        P: FailurePolicy,
+        E: Expression + Sync,
+        E::SqlType: SortSql,
+        Q: DistinctQuery<C, E>,
+    {
+        let (per_shard, failed) = self
+            .fan_out(|shard| {
+                let query = || self.query.distinct_statement(expr);
+                self.sharded
+                    .run_on(shard, Plan::read(None), Q::distinct_run(), Fresh(query))
+            })
+            .await?;
+        let nulls_largest = <C::Dialect as NullOrdering>::NULLS_LARGEST;
+        let mut values: Vec<GroupValue<E>> = per_shard.into_iter().flatten().collect();
+        values.sort_by(|a, b| a.cmp_sql(b, nulls_largest));
+        values.dedup_by(|a, b| a.cmp_sql(b, nulls_largest) == std::cmp::Ordering::Equal);
+        Ok((values, failed))
     }
 
     /// `COUNT(*)` over every shard.

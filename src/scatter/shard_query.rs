@@ -6,9 +6,9 @@
 use super::aggregate::Aggregate;
 use crate::shard::operation::{GetResult, Load, Operation};
 use diesel::Expression;
-use diesel::dsl::{GroupBy, Limit, Select};
+use diesel::dsl::{Distinct, GroupBy, Limit, Select};
 use diesel::query_builder::AsQuery;
-use diesel::query_dsl::methods::{GroupByDsl, LimitDsl, SelectDsl};
+use diesel::query_dsl::methods::{DistinctDsl, GroupByDsl, LimitDsl, SelectDsl};
 
 /// The SQL value of a group, as the merge compares it.
 pub(crate) type GroupValue<G> = <<G as Expression>::SqlType as super::value::SortSql>::Value;
@@ -153,6 +153,44 @@ where
             .select((group.clone(), aggregates.exprs()))
     }
     fn grouped_run() -> Self::Run {
+        Load::new()
+    }
+}
+
+/// A query whose distinct values of `E` a shard can return (`SELECT DISTINCT <expr> ..`).
+#[diagnostic::on_unimplemented(
+    message = "can't select the distinct values of `{E}` on every shard for this scatter query",
+    note = "give a column (or a tuple of columns) of the query's own tables"
+)]
+pub trait DistinctQuery<C, E: Expression>: Clone + Sync
+where
+    E::SqlType: super::value::SortSql,
+{
+    /// The shard's statement.
+    type Statement: Send;
+    /// How it runs.
+    type Run: Operation<C, Self::Statement, Output = Vec<GroupValue<E>>>;
+    /// `SELECT DISTINCT <expr> ..`.
+    fn distinct_statement(&self, expr: &E) -> Self::Statement;
+    /// The run.
+    fn distinct_run() -> Self::Run;
+}
+
+impl<C, E, Q> DistinctQuery<C, E> for Q
+where
+    E: Expression + Clone + Sync,
+    E::SqlType: super::value::SortSql,
+    Q: SelectDsl<E> + Clone + Sync,
+    Select<Q, E>: DistinctDsl,
+    Distinct<Select<Q, E>>: Send,
+    Load<GroupValue<E>>: Operation<C, Distinct<Select<Q, E>>, Output = Vec<GroupValue<E>>>,
+{
+    type Statement = Distinct<Select<Q, E>>;
+    type Run = Load<GroupValue<E>>;
+    fn distinct_statement(&self, expr: &E) -> Self::Statement {
+        self.clone().select(expr.clone()).distinct()
+    }
+    fn distinct_run() -> Self::Run {
         Load::new()
     }
 }
