@@ -26,7 +26,16 @@ use grant::{ShardConnection, Sharded};
 use std::collections::HashMap;
 
 grant::table! {
-    #[grant(shard_key(order_id))]
+    orders (order_id) {
+        order_id -> BigInt,
+        employee_id -> Integer,
+        ship_via -> Integer,
+        ship_city -> Text,
+    }
+}
+
+grant::table! {
+    #[grant(shard_key(order_id), colocated_with(orders))]
     order_lines (order_id, product_id) {
         order_id -> BigInt,
         product_id -> BigInt,
@@ -39,6 +48,18 @@ grant::table! {
         shipped_date -> Nullable<Date>,
         freight_cents -> BigInt,
     }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(orders, order_lines);
+
+/// A Northwind order's head (the columns the joins read).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, grant::Keyed)]
+#[diesel(table_name = orders)]
+struct Order {
+    order_id: i64,
+    employee_id: i32,
+    ship_via: i32,
+    ship_city: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, grant::Keyed)]
@@ -62,9 +83,12 @@ const CREATE: &str = "CREATE TABLE order_lines (
     ship_country VARCHAR(15) {C} NOT NULL, ship_region VARCHAR(15) {C}, shipped_date DATE,
     freight_cents BIGINT NOT NULL, PRIMARY KEY (order_id, product_id))";
 
+const CREATE_ORDERS: &str = "CREATE TABLE orders (order_id BIGINT NOT NULL PRIMARY KEY,
+    employee_id INTEGER NOT NULL, ship_via INTEGER NOT NULL, ship_city VARCHAR(15) {C} NOT NULL)";
+
 fn create_sql(backend: Backend) -> String {
     // MariaDB's default collation ignores case; binary is the order grant merges in.
-    CREATE.replace(
+    [CREATE, CREATE_ORDERS].join(";\n").replace(
         "{C}",
         if backend == Backend::Mysql {
             "COLLATE utf8mb4_bin"
@@ -166,10 +190,29 @@ fn northwind_lines() -> Vec<Line> {
         .collect()
 }
 
+/// The orders of Northwind (their heads).
+fn northwind_orders() -> Vec<Order> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/northwind.sql");
+    let dump = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    dump.lines()
+        .filter(|l| l.starts_with("INSERT INTO orders VALUES"))
+        .map(|line| {
+            let v = values(line);
+            Order {
+                order_id: v[0].clone().unwrap().parse().unwrap(),
+                employee_id: v[2].clone().unwrap().parse().unwrap(),
+                ship_via: v[6].clone().unwrap().parse().unwrap(),
+                ship_city: v[10].clone().unwrap(),
+            }
+        })
+        .collect()
+}
+
 /// An unsharded database and four shards holding the same rows.
 async fn setup<C: ShardConnection>(backend: Backend) -> (TestDb, TestShards, C, Sharded<C>)
 where
     Line: grant::key::InsertMany<C>,
+    Order: grant::key::InsertMany<C>,
 {
     let single = TestDb::migrated(backend, "scatter_one").await;
     let shards = TestShards::new(backend, 4, "scatter").await;
@@ -194,6 +237,12 @@ where
         .unwrap();
     let placed = sharded.insert_all(&lines).await.unwrap();
     assert_eq!(placed.total(), 2155);
+    let heads = northwind_orders();
+    assert_eq!(heads.len(), 830);
+    <Order as grant::key::InsertMany<C>>::insert_many(&heads, &mut one)
+        .await
+        .unwrap();
+    assert_eq!(sharded.insert_all(&heads).await.unwrap().total(), 830);
     assert!(placed.iter().all(|s| s.value > 300), "{placed:?}");
     (single, shards, one, sharded)
 }
@@ -1016,6 +1065,50 @@ macro_rules! scatter_matches_one_database {
             assert!(expected.contains(&None));
             checked += 4;
 
+            // 65-66: a join of co-located tables (orders and their lines, both by
+            // order_id) runs on each shard and merges like any scatter.
+            let joined = || order_lines.inner_join(orders::table.on(orders::order_id.eq(order_id)));
+            let expected: Vec<(i64, i64, i32, String)> = joined()
+                .filter(quantity.ge(40))
+                .order((orders::employee_id.asc(), order_id.desc(), product_id.asc()))
+                .select((order_id, product_id, orders::employee_id, orders::ship_city))
+                .limit(40)
+                .load(one)
+                .await
+                .unwrap();
+            let got: Vec<(i64, i64, i32, String)> = sharded
+                .scatter(joined())
+                .filter(quantity.ge(40))
+                .select((order_id, product_id, orders::employee_id, orders::ship_city))
+                .order_by((asc(orders::employee_id), desc(order_id), asc(product_id)))
+                .limit(40)
+                .load()
+                .await
+                .unwrap();
+            assert_eq!(got, expected, "a co-located join, ordered and limited");
+            let expected: Vec<(i32, i64, Option<i64>)> = joined()
+                .group_by(orders::ship_via)
+                .select((
+                    orders::ship_via,
+                    diesel::dsl::count_star(),
+                    diesel::dsl::sum(quantity),
+                ))
+                .order(orders::ship_via.asc())
+                .load(one)
+                .await
+                .unwrap();
+            let got = sharded
+                .scatter(joined())
+                .group_by(orders::ship_via)
+                .aggregate((agg::count_star(), agg::sum(quantity)))
+                .load()
+                .await
+                .unwrap();
+            let got: Vec<(i32, i64, Option<i64>)> =
+                got.into_iter().map(|(v, (n, q))| (v, n, q)).collect();
+            assert_eq!(got, expected, "a co-located join, grouped");
+            checked += 2;
+
             assert!(checked >= 40, "{checked} queries compared");
         }
     };
@@ -1045,8 +1138,7 @@ async fn failure_policies() {
     let shards = TestShards::new(Backend::Pg, 2, "scatter_fail").await;
     for db in &shards.dbs {
         let mut conn = db.connect::<diesel_async::AsyncPgConnection>().await;
-        diesel::sql_query(create_sql(Backend::Pg))
-            .execute(&mut conn)
+        diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, &create_sql(Backend::Pg))
             .await
             .unwrap();
     }
@@ -1140,7 +1232,7 @@ mod generated {
                 ]};
                 for db in std::iter::once(&single).chain(&shards.dbs) {
                     let mut conn = db.connect::<C>().await;
-                    diesel::sql_query(create_sql(Backend::Sqlite)).execute(&mut conn).await.unwrap();
+                    diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, &create_sql(Backend::Sqlite)).await.unwrap();
                 }
                 let lines: Vec<Line> = rows.iter().enumerate().map(|(i, (q, region, price))| Line {
                     order_id: i as i64 / 3, product_id: i as i64 % 3, unit_price_cents: price.unwrap_or(0),

@@ -82,6 +82,6 @@ pub use order::{Asc, Desc, Nulls, OrderSpec, OrderTerm, Placed, PlacedSql, asc, 
 pub use policy::{FailFast, FailurePolicy, Partial, PartialResult, ShardFailure};
 pub use shard_query::{AggregateQuery, ExistsQuery, GroupedQuery, PageQuery};
 pub use sorted_rows::OrderedScatter;
-pub use source::ScatterSource;
+pub use source::{ScatterFrom, ScatterSource};
 pub use stream::ScatterStream;
 pub use value::{AvgRounding, NullOrdering, SortSql, SortValue};

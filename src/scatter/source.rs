@@ -1,6 +1,10 @@
 //! What a scatter query starts from: an unrouted select.
 
-use diesel::internal::table_macro::{BoxedSelectStatement, SelectStatement};
+use crate::shard::RoutableBy;
+use diesel::QuerySource;
+use diesel::internal::table_macro::{
+    BoxedSelectStatement, FromClause, Join, JoinOn, NoFromClause, SelectStatement,
+};
 use diesel::query_source::{Alias, AliasSource};
 
 /// A query a scatter can ask every shard: a `grant::table!` table, a select on it
@@ -31,8 +35,65 @@ use diesel::query_source::{Alias, AliasSource};
 )]
 pub trait ScatterSource {}
 
-impl<F, S, D, W, O, LOf, G, H, L> ScatterSource for SelectStatement<F, S, D, W, O, LOf, G, H, L> {}
+impl<F, S, D, W, O, LOf, G, H, L> ScatterSource
+    for SelectStatement<FromClause<F>, S, D, W, O, LOf, G, H, L>
+where
+    F: QuerySource + ScatterFrom,
+{
+}
 
-impl<ST, QS, DB, GB> ScatterSource for BoxedSelectStatement<'_, ST, QS, DB, GB> {}
+impl<S, D, W, O, LOf, G, H, L> ScatterSource
+    for SelectStatement<NoFromClause, S, D, W, O, LOf, G, H, L>
+{
+}
+
+impl<ST, F, DB, GB> ScatterSource for BoxedSelectStatement<'_, ST, FromClause<F>, DB, GB> where
+    F: QuerySource + ScatterFrom
+{
+}
+
+impl<ST, DB, GB> ScatterSource for BoxedSelectStatement<'_, ST, NoFromClause, DB, GB> {}
+
+/// The `FROM` of a scatter query: a `grant::table!` table, or a join whose tables are all
+/// co-located with its first one (`#[grant(colocated_with(..))]`), so that each shard joins
+/// its own rows and no joined row lives on another shard. A join of tables that are not
+/// co-located does not compile.
+///
+/// ```
+/// # use grant::__doc_schema::{order_items, shipments};
+/// use grant::prelude::*;
+/// use grant::scatter::ScatterFrom;
+/// fn joinable(_: impl ScatterFrom) {}
+/// joinable(order_items::table);
+/// joinable(order_items::table.inner_join(shipments::table.on(shipments::order_id.eq(order_items::order_id))));
+/// ```
+pub trait ScatterFrom {
+    /// The first table of the join, whose shard key every other table shares.
+    type Anchor;
+}
+
+impl<J, On> ScatterFrom for JoinOn<J, On>
+where
+    J: ScatterFrom,
+    J: RoutableBy<J::Anchor>,
+{
+    type Anchor = J::Anchor;
+}
+
+impl<Left, Right, Kind> ScatterFrom for Join<Left, Right, Kind>
+where
+    Left: QuerySource + ScatterFrom,
+    Right: QuerySource,
+    Join<Left, Right, Kind>: RoutableBy<Left::Anchor>,
+{
+    type Anchor = Left::Anchor;
+}
+
+impl<S: AliasSource> ScatterFrom for Alias<S>
+where
+    S::Target: ScatterFrom,
+{
+    type Anchor = <S::Target as ScatterFrom>::Anchor;
+}
 
 impl<S: AliasSource> ScatterSource for Alias<S> {}

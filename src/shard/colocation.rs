@@ -29,9 +29,10 @@ use diesel::query_source::{Alias, AliasSource, QuerySource};
 /// # let _ = q;
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "a shard key of `{T}` cannot route a statement on `{Self}`",
+    message = "`{Self}` is not co-located with `{T}`",
     label = "a statement on another table, or a join with one",
-    note = "route a statement by the shard key of its own table (`table::ShardKey`), or declare the tables co-located: `#[grant(shard_key(..), colocated_with(other_table))]` in `grant::table!`, when both shard by the same key with the same strategy"
+    note = "a shard key routes statements of its own table (`table::ShardKey`), and a join (routed or scattered) runs on one shard, so it joins only co-located tables",
+    note = "declare the tables co-located when they shard by the same key: `#[grant(shard_key(..), colocated_with(other_table))]` in `grant::table!` (the follower then shards by the other's strategy)"
 )]
 pub trait RoutableBy<T> {}
 

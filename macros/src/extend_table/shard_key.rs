@@ -224,6 +224,11 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
         /// A scatter may start from the bare table.
         impl ::grant::scatter::ScatterSource for table {}
 
+        /// A scatter may select from the table, or join co-located tables to it.
+        impl ::grant::scatter::ScatterFrom for table {
+            type Anchor = table;
+        }
+
         /// A shard key of this table routes statements on it.
         impl ::grant::shard::RoutableBy<table> for table {}
         // A second impl, so that rustc reports a key of another table with grant's message
