@@ -62,10 +62,12 @@ impl<ST, DB, GB> ScatterSource for BoxedSelectStatement<'_, ST, NoFromClause, DB
 /// ```
 /// # use grant::__doc_schema::{order_items, shipments};
 /// use grant::prelude::*;
-/// use grant::scatter::ScatterFrom;
-/// fn joinable(_: impl ScatterFrom) {}
-/// joinable(order_items::table);
-/// joinable(order_items::table.inner_join(shipments::table.on(shipments::order_id.eq(order_items::order_id))));
+/// use grant::scatter::{ScatterFrom, ScatterSource};
+/// fn from(_: impl ScatterFrom) {}
+/// fn scatterable(_: impl ScatterSource) {}
+/// from(order_items::table);
+/// // shipments is declared `colocated_with(order_items)`.
+/// scatterable(order_items::table.inner_join(shipments::table.on(shipments::order_id.eq(order_items::order_id))));
 /// ```
 pub trait ScatterFrom {
     /// The first table of the join, whose shard key every other table shares.
