@@ -493,8 +493,12 @@ impl<'a, C: ShardConnection, Q, S, O: OrderSpec, P> Scatter<'a, C, Q, S, Ordered
     }
 
     /// The rows in order as a stream, fetched from each shard in keyset batches of
-    /// `batch` rows: at most one batch per shard is in memory. Needs a total ordering with
-    /// non-null values (end it with a unique key).
+    /// `batch` rows: at most one batch per shard is in memory. Needs a total ordering (end
+    /// it with a unique key); `NULL` sort values are read where the ordering places them.
+    ///
+    /// The row type is named here, `stream::<Line>(50)`: this is the one runner that needs
+    /// it, because a stream's consumer does not fix it (`try_collect` into a `Vec<Line>` could
+    /// also extend from `&Line`, so rustc cannot infer it; E0282 otherwise).
     pub fn stream<U>(self, batch: usize) -> ScatterStream<'a, C, Q, S, O, U>
     where
         S: Clone,

@@ -6,13 +6,19 @@
 //!   apply once, globally. The ordering is given once (`(desc(a), asc(b))`): grant reads
 //!   its values from each row (from the row's own fields when they are selected columns,
 //!   the row's layout) and compares them like the backend (`NULL` last in ascending order on
-//!   PostgreSQL, first on MySQL and SQLite).
+//!   PostgreSQL, first on MySQL and SQLite), or as a term's `nulls_first()` / `nulls_last()`
+//!   says (`NULLS FIRST` on PostgreSQL and SQLite, a leading `col IS NULL` term on MySQL).
 //! * **Keyset pages** (`after(last_seen)`): each shard returns only rows after the last one
 //!   seen (`a >= $1 AND ((a > $1) OR (a = $1 AND b > $2))`, which an index on the ordering
-//!   serves), so a deep page costs what the first costs.
+//!   serves), so a deep page costs what the first costs. A nullable term adds its `NULL`s
+//!   where the ordering places them (`a > $1 OR a IS NULL` when they come last; after a
+//!   `NULL`, `a IS NOT NULL` when they come first), so pages and streams return every row.
 //! * **Aggregates**: `COUNT`, `SUM`, `MIN`, `MAX` pushed down and merged; `AVG` pushed down as
-//!   `SUM` and `COUNT` and divided once. `GROUP BY` merges per group, then orders and limits
-//!   the groups.
+//!   `SUM` and `COUNT` and divided once (`avg` as `f64`, `avg_exact` as a decimal).
+//!   `GROUP BY` merges per group, then applies `having(..)` to the merged aggregates, then
+//!   orders (by several terms) and limits the groups. `COUNT(DISTINCT)` and distinct values
+//!   merge each shard's `SELECT DISTINCT`.
+//! * **Joins** of co-located tables run on each shard; other joins do not compile.
 //! * **`exists`**: true as soon as one shard finds a row.
 //! * **Streams**: rows in order, fetched from each shard in keyset batches, so that at most
 //!   one batch per shard is held in memory.
