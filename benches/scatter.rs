@@ -1,7 +1,8 @@
 //! Scatter ORDER BY + LIMIT 10 over 4 PostgreSQL shards: grant's parallel scatter (k-way
 //! merge), the same shards asked one after the other, and one database holding every row;
 //! once ordered by a non-indexed column (each shard scans and sorts), once by the primary key
-//! (each shard reads 10 index entries).
+//! (each shard reads 10 index entries). Then GROUP BY + HAVING and COUNT(DISTINCT) against
+//! one database.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -137,9 +138,74 @@ fn scatter(c: &mut Criterion) {
     group.finish();
 }
 
+/// HAVING and COUNT(DISTINCT) over 4 shards against one database holding every row: grant
+/// merges the groups (or the distinct values) of every shard, then tests the condition (or
+/// counts) once.
+fn having_and_distinct(c: &mut Criterion) {
+    use grant::scatter::agg;
+    let rt = common::runtime();
+    let data = rt.block_on(common::data("scatter_having", true));
+    let mut group = c.benchmark_group("scatter_group_by_having");
+    group.bench_function("grant_parallel_4_shards", |b| {
+        b.to_async(&rt).iter(|| async {
+            let groups = data
+                .sharded
+                .scatter(order_items::table)
+                .group_by(order_items::product_id)
+                .aggregate(agg::sum(order_items::quantity))
+                .having(|(_, sum)| sum.unwrap_or(0) > 0)
+                .load()
+                .await
+                .unwrap();
+            assert_eq!(groups.len(), 10);
+        })
+    });
+    group.bench_function("one_database", |b| {
+        b.to_async(&rt).iter(|| async {
+            let mut conn = data.single.get().await.unwrap();
+            let groups: Vec<(i64, Option<i64>)> = order_items::table
+                .group_by(order_items::product_id)
+                .having(diesel::dsl::sum(order_items::quantity).gt(0))
+                .select((order_items::product_id, diesel::dsl::sum(order_items::quantity)))
+                .load(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(groups.len(), 10);
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("scatter_count_distinct");
+    group.bench_function("grant_parallel_4_shards", |b| {
+        b.to_async(&rt).iter(|| async {
+            let n = data
+                .sharded
+                .scatter(order_items::table)
+                .count_distinct(order_items::product_id)
+                .await
+                .unwrap();
+            assert_eq!(n, 10);
+        })
+    });
+    group.bench_function("one_database", |b| {
+        b.to_async(&rt).iter(|| async {
+            let mut conn = data.single.get().await.unwrap();
+            let n: i64 = order_items::table
+                .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                    "COUNT(DISTINCT product_id)",
+                ))
+                .get_result(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(n, 10);
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(4));
-    targets = scatter
+    targets = scatter, having_and_distinct
 }
 criterion_main!(benches);
