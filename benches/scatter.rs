@@ -166,7 +166,10 @@ fn having_and_distinct(c: &mut Criterion) {
             let groups: Vec<(i64, Option<i64>)> = order_items::table
                 .group_by(order_items::product_id)
                 .having(diesel::dsl::sum(order_items::quantity).gt(0))
-                .select((order_items::product_id, diesel::dsl::sum(order_items::quantity)))
+                .select((
+                    order_items::product_id,
+                    diesel::dsl::sum(order_items::quantity),
+                ))
                 .load(&mut *conn)
                 .await
                 .unwrap();

@@ -989,7 +989,7 @@ macro_rules! scatter_matches_one_database {
             }
             checked += 2;
 
-            // 61-64: DISTINCT values and COUNT(DISTINCT) (a customer orders from several
+            // 61-65: DISTINCT values and COUNT(DISTINCT) (a customer orders from several
             // shards: per-shard counts would add up to more).
             for (what, expected, got) in [
                 (
@@ -1063,9 +1063,23 @@ macro_rules! scatter_matches_one_database {
                 "distinct regions of a filtered query, NULL once"
             );
             assert!(expected.contains(&None));
-            checked += 4;
+            // SELECT DISTINCT of several columns: distinct rows.
+            let expected: Vec<(String, Option<String>)> = order_lines
+                .select((ship_country, ship_region))
+                .distinct()
+                .order((ship_country.asc(), ship_region.asc()))
+                .load(one)
+                .await
+                .unwrap();
+            let got = sharded
+                .scatter(order_lines)
+                .distinct_values((ship_country, ship_region))
+                .await
+                .unwrap();
+            assert_eq!(got, expected, "distinct (country, region) rows");
+            checked += 5;
 
-            // 65-66: a join of co-located tables (orders and their lines, both by
+            // 66-67: a join of co-located tables (orders and their lines, both by
             // order_id) runs on each shard and merges like any scatter.
             let joined = || order_lines.inner_join(orders::table.on(orders::order_id.eq(order_id)));
             let expected: Vec<(i64, i64, i32, String)> = joined()
