@@ -226,6 +226,17 @@ fn add_sums<V: Summable>(aggregate: &'static str, partials: Vec<V>) -> Result<V>
     })
 }
 
+/// The merged `SUM` and `COUNT` of an average's partials; `None` when no row had a value.
+fn sum_and_count<V: Summable>(
+    aggregate: &'static str,
+    partials: Vec<(V, i64)>,
+) -> Result<Option<(V, i64)>> {
+    let (sums, counts): (Vec<_>, Vec<_>) = partials.into_iter().unzip();
+    let count = add_counts(counts)?;
+    let sum = add_sums(aggregate, sums)?;
+    Ok((count != 0).then_some((sum, count)))
+}
+
 /// The value of `SUM(expr)` (nullable: `Option<..>`).
 type SumValue<E> = <<<E as Expression>::SqlType as Foldable>::Sum as SortSql>::Value;
 /// The value of `MIN(expr)` / `MAX(expr)` (nullable: `Option<..>`).
@@ -345,12 +356,9 @@ where
         )
     }
     fn merge<Db: NullOrdering + AvgRounding>(partials: Vec<Self::Partial>) -> Result<Option<f64>> {
-        let (sums, counts): (Vec<_>, Vec<_>) = partials.into_iter().unzip();
-        let count = add_counts(counts)?;
-        let sum = add_sums("avg", sums)?;
-        if count == 0 {
+        let Some((sum, count)) = sum_and_count("avg", partials)? else {
             return Ok(None);
-        }
+        };
         // Divide exactly and round as the backend rounds, when both are known.
         let rounded = <E::SqlType as AvgInput>::SCALE
             .and_then(Db::avg_scale)
@@ -386,12 +394,9 @@ where
     fn merge<Db: NullOrdering + AvgRounding>(
         partials: Vec<Self::Partial>,
     ) -> Result<Option<BigDecimal>> {
-        let (sums, counts): (Vec<_>, Vec<_>) = partials.into_iter().unzip();
-        let count = add_counts(counts)?;
-        let sum = add_sums("avg_exact", sums)?;
-        if count == 0 {
+        let Some((sum, count)) = sum_and_count("avg_exact", partials)? else {
             return Ok(None);
-        }
+        };
         let total = match sum.to_decimal() {
             Some(total) => total,
             None => BigDecimal::try_from(sum.to_f64()).map_err(|e| Error::AggregateOverflow {

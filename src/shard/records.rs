@@ -177,24 +177,15 @@ impl<C: ShardConnection> Sharded<C> {
     {
         let key = record.key();
         let shard = self.shard_of_key::<R::Table>(&key)?;
-        match self
+        let written = self
             .run_on(
                 shard,
                 Plan::write(Some(R::Table::NAME)),
                 InsertOneOp,
                 Once(Some(record)),
             )
-            .await
-        {
-            Err(Error::DuplicateKey {
-                table, constraint, ..
-            }) => Err(Error::DuplicateKey {
-                table,
-                key: key.to_string(),
-                constraint,
-            }),
-            other => other.map(drop),
-        }
+            .await;
+        with_key(written, &key)
     }
 
     /// Inserts a record on the shard of its key, or, when a row with its key exists there,
@@ -236,24 +227,15 @@ impl<C: ShardConnection> Sharded<C> {
     {
         let key = record.key();
         let shard = self.shard_of_key::<R::Table>(&key)?;
-        match self
+        let written = self
             .run_on(
                 shard,
                 Plan::write(Some(R::Table::NAME)),
                 UpsertOneOp,
                 Once(Some((record, changes))),
             )
-            .await
-        {
-            Err(Error::DuplicateKey {
-                table, constraint, ..
-            }) => Err(Error::DuplicateKey {
-                table,
-                key: key.to_string(),
-                constraint,
-            }),
-            other => other.map(drop),
-        }
+            .await;
+        with_key(written, &key)
     }
 
     /// Inserts records, split by shard: each shard's records go in one unit (one
@@ -358,6 +340,21 @@ impl<C: ShardConnection> Sharded<C> {
         });
         let rows: Vec<R> = try_join_all(runs).await?.into_iter().flatten().collect();
         Ok(in_key_order(&keys, rows))
+    }
+}
+
+/// The outcome of a write of one record: a duplicate names the record's key (the server
+/// names only its constraint).
+fn with_key(written: Result<usize>, key: &impl std::fmt::Display) -> Result<()> {
+    match written {
+        Err(Error::DuplicateKey {
+            table, constraint, ..
+        }) => Err(Error::DuplicateKey {
+            table,
+            key: key.to_string(),
+            constraint,
+        }),
+        other => other.map(drop),
     }
 }
 
