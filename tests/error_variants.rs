@@ -1,6 +1,7 @@
 //! The error variants that only failures produce, each produced for real and required
 //! exactly: a server error on a shard, a key operation's server error on a plain connection,
-//! a write refused by a read-only server, and an aggregate that overflows when merged.
+//! a write refused by a read-only server, an aggregate that overflows when merged, a key
+//! that does not parse, and diesel's own error from user code in a transaction.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -144,4 +145,76 @@ async fn a_merged_sum_past_i64_is_aggregate_overflow() {
         }
         other => panic!("expected AggregateOverflow, got {other:?}"),
     }
+}
+
+/// A key read from text (a URL segment) that does not parse, propagated with `?` in a
+/// function returning `grant::Result`, is `KeyParse`, naming the table and the part.
+#[test]
+fn a_key_that_does_not_parse_is_key_parse() {
+    fn key_of(segment: &str) -> grant::Result<order_items::Key> {
+        Ok(segment.parse()?)
+    }
+    assert_eq!(
+        key_of("7:9").unwrap(),
+        order_items::Key {
+            order_id: 7,
+            product_id: 9
+        }
+    );
+    match key_of("7:x") {
+        Err(Error::KeyParse(e)) => {
+            let message = e.to_string();
+            assert!(message.contains("order_items"), "{message}");
+        }
+        other => panic!("expected KeyParse, got {other:?}"),
+    }
+}
+
+/// Diesel's own error from a statement run on a transaction's connection, propagated with
+/// `?`, is `Database` (grant ran nothing itself, so it names no shard), and the transaction
+/// rolls back.
+#[tokio::test(flavor = "multi_thread")]
+async fn diesel_errors_in_user_code_are_database() {
+    let db = common::TestDb::migrated(common::Backend::Pg, "database_error").await;
+    let sharded = grant::Sharded::<diesel_async::AsyncPgConnection>::builder()
+        .shard("s0", &db.url)
+        .strategy(Modulo::new(1).unwrap())
+        .build()
+        .unwrap();
+    let key = order_items::ShardKey { order_id: 1 };
+    let failed = sharded
+        .transaction(&key, async |mut tx| {
+            let item = OrderItem {
+                order_id: 1,
+                product_id: 1,
+                quantity: 1,
+            };
+            tx.run(
+                diesel::insert_into(order_items::table)
+                    .values(&item)
+                    .for_shard_key(item.key()),
+            )
+            .execute()
+            .await?;
+            diesel_async::RunQueryDsl::execute(
+                diesel::sql_query("SELECT * FROM grant_no_such_table"),
+                tx.connection(),
+            )
+            .await?;
+            Ok(())
+        })
+        .await;
+    match failed {
+        Err(Error::Database(source)) => {
+            assert!(
+                source.to_string().contains("grant_no_such_table"),
+                "{source}"
+            );
+        }
+        other => panic!("expected Database, got {other:?}"),
+    }
+    assert!(
+        !sharded.exists::<OrderItem, _>((1, 1)).await.unwrap(),
+        "rolled back"
+    );
 }

@@ -15,7 +15,7 @@ use diesel_async::methods::ExecuteDsl;
 use std::future::Future;
 
 /// `INSERT INTO t (..) VALUES (..)` followed by the table's upsert clause; built by
-/// [`InsertOrUpdate::upsert_statement`] and run like any diesel statement.
+/// [`UpsertStatement::upsert_statement`] and run like any diesel statement.
 ///
 /// ```
 /// # use grant::__doc_schema::{order_items, OrderItem};

@@ -176,7 +176,7 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
         self
     }
 
-    /// A shard that does not answer within `after` fails with [`Error::ShardTimeout`].
+    /// A shard that does not answer within `after` fails with [`Error::ShardTimeout`](crate::Error::ShardTimeout).
     pub fn timeout(mut self, after: Duration) -> Self {
         self.timeout = Some(after);
         self
