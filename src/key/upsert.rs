@@ -144,6 +144,7 @@ impl<T: diesel::Table, V, Ch> QueryId for Upsert<T, V, Ch> {
 /// How a backend spells the upsert clause.
 enum Clause {
     /// `ON CONFLICT (<key>) DO UPDATE SET ..` / `DO NOTHING`.
+    #[cfg_attr(not(any(feature = "postgres", feature = "sqlite")), allow(dead_code))]
     OnConflict,
     /// `ON DUPLICATE KEY UPDATE ..`.
     #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
