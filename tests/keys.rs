@@ -95,6 +95,27 @@ on_every_backend! {
 }
 
 on_every_backend! {
+    /// insert_or_update on one connection: inserted, then updated in place by the proposed
+    /// value; empty changes leave the row as it is.
+    async fn upsert_on_one_connection(db, conn, open) {
+        use grant::key::incoming;
+        let add = order_items::quantity.eq(order_items::quantity + incoming(order_items::quantity));
+        item(7, 1, 2).insert_or_update(conn, add).await.expect("insert");
+        item(7, 1, 5).insert_or_update(conn, add).await.expect("update");
+        assert_eq!(OrderItem::find(conn, (7, 1)).await.expect("find").map(|i| i.quantity), Some(7));
+        #[derive(AsChangeset)]
+        #[diesel(table_name = order_items)]
+        struct Restock {
+            quantity: Option<i32>,
+        }
+        item(7, 1, 99).insert_or_update(conn, Restock { quantity: None }).await.expect("nothing");
+        assert_eq!(OrderItem::find(conn, (7, 1)).await.expect("find").map(|i| i.quantity), Some(7));
+        let count: i64 = order_items::table.count().get_result(conn).await.expect("count");
+        assert_eq!(count, 1);
+    }
+}
+
+on_every_backend! {
     /// find_many: one statement for a batch, rows in the order of the keys, missing keys
     /// skipped, duplicates once, and long lists split under the bind limits.
     async fn find_many_batches(db, conn, open) {

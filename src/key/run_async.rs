@@ -6,8 +6,7 @@ use super::methods::{
     FindManyStatement, FindStatement, UpdateByKey, UpdateStatement, full_key, in_key_order,
     require_row, require_updated, unique_keys,
 };
-use super::{InsertMany, InsertOne, KeyFrom, KeyFuture, KeyOf, Keyed, KeyedTable};
-use super::{UpsertRecord, UpsertStatement};
+use super::{InsertMany, InsertOne, KeyFrom, KeyFuture, KeyOf, Keyed, KeyedTable, UpsertOne};
 use super::{map_read_error, map_write_error};
 use crate::Result;
 use diesel::OptionalExtension;
@@ -197,18 +196,18 @@ pub trait KeyedAsync: Keyed + Sized + Send + 'static {
     fn insert_or_update<'a, C, Ch>(&'a self, conn: &'a mut C, changes: Ch) -> KeyFuture<'a, ()>
     where
         C: AsyncConnection + 'a,
-        &'a Self: diesel::Insertable<Self::Table>,
-        Ch: diesel::AsChangeset<Target = Self::Table>,
-        UpsertRecord<'a, Self, Ch>: ExecuteDsl<C> + Send + 'a,
+        Ch: Send + 'a,
+        Self: UpsertOne<C, Ch>,
     {
-        let statement = self.upsert_statement(changes);
-        let key = self.key().to_string();
+        let upsert = self.upsert_one(conn, changes);
         KeyFuture::new(async move {
-            statement
-                .execute(conn)
-                .await
-                .map(drop)
-                .map_err(|e| map_write_error(<Self::Table as KeyedTable>::NAME, Some(key), e))
+            upsert.await.map(drop).map_err(|e| {
+                map_write_error(
+                    <Self::Table as KeyedTable>::NAME,
+                    Some(self.key().to_string()),
+                    e,
+                )
+            })
         })
     }
 

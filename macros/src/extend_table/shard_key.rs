@@ -55,51 +55,60 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
             }
         }
     };
-    let route_key = |ty: &Ident| {
+    // `impl RouteKey for <ty>`: `header` is `impl<..> .. for <ty> where ..`, `parts` each
+    // shard-key column's value.
+    let route_impl = |header: TokenStream, parts: Vec<TokenStream>| {
         quote! {
-            impl ::grant::shard::RouteKey for #ty {
+            #header {
                 type Table = table;
                 const TABLE: &'static str = #sql_name;
                 const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
                 const STRATEGY_TABLE: &'static str = <table as ::grant::shard::ShardKeyed>::STRATEGY_TABLE;
                 #[inline]
                 fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
-                    ::grant::shard::ShardValues::new([#( ::grant::key::KeyPart::part_value(&self.#columns), )*])
+                    ::grant::shard::ShardValues::new([#( #parts, )*])
                 }
             }
         }
+    };
+    let field_parts: Vec<TokenStream> = columns
+        .iter()
+        .map(|c| quote!(::grant::key::KeyPart::part_value(&self.#c)))
+        .collect();
+    let route_key = |ty: &Ident| {
+        route_impl(
+            quote!(impl ::grant::shard::RouteKey for #ty),
+            field_parts.clone(),
+        )
     };
     let key_route = route_key(key_struct);
     // A key builder routes once its shard-key columns are given (the others may be missing):
     // `shards.transaction(&order_items::Key::builder().order_id(5), ..)`.
     let builder_struct = &ctx.builder_struct;
     let generics = &ctx.generics;
+    // Every shard-key column is a key column (checked by `grant::table!`).
     let given_bounds = columns.iter().map(|c| {
         let i = ctx.cols.iter().position(|k| k == c).unwrap_or(0);
         let g = &generics[i];
         let given = format_ident!("given_{}", c);
         quote!(#g: key_checks::#given)
     });
-    let given_parts = columns.iter().map(|c| {
-        let given = format_ident!("given_{}", c);
-        quote!(::grant::key::KeyPart::part_value(key_checks::#given::get(&self.#c)))
-    });
-    let builder_route = quote! {
-        impl<#(#generics),*> ::grant::shard::RouteKey for #builder_struct<#(#generics),*>
-        where
-            #( #generics: ::core::marker::Send + ::core::marker::Sync, )*
-            #( #given_bounds, )*
-        {
-            type Table = table;
-            const TABLE: &'static str = #sql_name;
-            const SHARD_KEY_COLUMNS: &'static [&'static str] = &[#(#names),*];
-            const STRATEGY_TABLE: &'static str = <table as ::grant::shard::ShardKeyed>::STRATEGY_TABLE;
-            #[inline]
-            fn shard_values(&self) -> ::grant::shard::ShardValues<'_> {
-                ::grant::shard::ShardValues::new([#( #given_parts, )*])
-            }
-        }
-    };
+    let given_parts = columns
+        .iter()
+        .map(|c| {
+            let given = format_ident!("given_{}", c);
+            quote!(::grant::key::KeyPart::part_value(key_checks::#given::get(&self.#c)))
+        })
+        .collect();
+    let builder_route = route_impl(
+        quote! {
+            impl<#(#generics),*> ::grant::shard::RouteKey for #builder_struct<#(#generics),*>
+            where
+                #( #generics: ::core::marker::Send + ::core::marker::Sync, )*
+                #( #given_bounds, )*
+        },
+        given_parts,
+    );
     let (declaration, shard_key_of) = if whole_key {
         let declaration = quote! {
             /// The shard key of this table: its whole [`Key`] (no narrower `shard_key` is
