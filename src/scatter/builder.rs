@@ -255,7 +255,8 @@ impl<'a, C: ShardConnection, Q, S, O, P> Scatter<'a, C, Q, S, O, P> {
     /// The distinct values of `expr` (a column or a tuple of them) over every shard:
     /// `SELECT DISTINCT expr` on each shard, merged and de-duplicated, in ascending order
     /// (`NULL` where the backend sorts it, and kept as one value, as SQL's `DISTINCT` does).
-    /// The merge holds every distinct value in memory.
+    /// The merge holds every distinct value in memory. Like [`aggregate`](Self::aggregate), it
+    /// reads the whole query: the scatter's ordering, limit and offset do not apply.
     ///
     /// ```
     /// # use grant::__doc_schema::{order_items, OrderItem, two_sqlite_shards};
