@@ -255,6 +255,43 @@ fn cases() -> Vec<Case> {
             ..case("an unknown replica policy", T("unknown variant `fastest`"))
         },
         Case {
+            top: "[replicas]\nread_your_writes = \"sometimes\"",
+            ..case(
+                "an unknown read-your-writes mode",
+                T("unknown variant `sometimes`"),
+            )
+        },
+        Case {
+            top: "[replicas]\nread_your_writes = \"causal\"\nread_your_writes_ms = 500",
+            ..case(
+                "a window given to causal reads",
+                M("replicas.read_your_writes_ms: applies to read_your_writes = \"window\""),
+            )
+        },
+        Case {
+            top: "[replicas]\nread_your_writes = \"window\"\ncausal_wait_ms = 5",
+            ..case(
+                "a causal wait given to a window",
+                M("replicas.causal_wait_ms: applies to read_your_writes = \"causal\""),
+            )
+        },
+        Case {
+            top: "[replicas]\nread_your_writes = \"window\"\nread_your_writes_ms = 0",
+            ..case(
+                "an empty window",
+                M(
+                    "replicas.read_your_writes_ms: must be more than 0 ms (or read_your_writes = \"off\")",
+                ),
+            )
+        },
+        Case {
+            top: "[replicas]\nread_your_writes = \"off\"\nread_your_writes_ms = 5",
+            ..case(
+                "a window given to no read-your-writes",
+                M("replicas.read_your_writes_ms: applies to read_your_writes = \"window\""),
+            )
+        },
+        Case {
             strategy: "kind = \"consistent\"",
             ..case("an unknown strategy", T("unknown variant `consistent`"))
         },

@@ -17,7 +17,7 @@ use common::{Backend, TestDb};
 use diesel::dsl::sql;
 use diesel::sql_types::{BigInt, Bool};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-use grant::cluster::{BreakerState, HealthConfig, ReplicaConfig, ShardNodes};
+use grant::cluster::{BreakerState, HealthConfig, ReadYourWrites, ReplicaConfig, ShardNodes};
 use grant::prelude::*;
 use grant::shard::{Modulo, Session};
 use grant::{Error, PoolConfig, Sharded};
@@ -57,7 +57,7 @@ fn one_shard<C: grant::ShardConnection>(nodes: ShardNodes, replicas: ReplicaConf
 
 /// No read-your-writes window: reads go to replicas right after writes.
 fn no_ryw() -> ReplicaConfig {
-    ReplicaConfig::default().read_your_writes(Duration::ZERO)
+    ReplicaConfig::default().read_your_writes(ReadYourWrites::Off)
 }
 
 /// Waits (up to 20 s) until `check` holds.
@@ -107,9 +107,9 @@ fn item(order_id: i64) -> OrderItem {
     }
 }
 
-/// Reads go to the replica, writes to the primary; `on_primary` reads on the primary; a
-/// write sends the handle's (or the session's) reads of that shard to the primary for the
-/// read-your-writes window.
+/// Reads go to the replica, writes to the primary; `on_primary` reads on the primary; under
+/// `ReadYourWrites::Window`, a write sends the handle's (or the session's) reads of that
+/// shard to the primary for the window. (The causal default: `tests/causal_reads.rs`.)
 #[tokio::test(flavor = "multi_thread")]
 async fn pg_reads_on_replica_writes_on_primary() {
     let db = TestDb::migrated(Backend::Pg, "rw_split").await;
@@ -119,7 +119,7 @@ async fn pg_reads_on_replica_writes_on_primary() {
             ReplicaConfig::default().read_your_writes(read_your_writes),
         )
     };
-    let sharded = build(Duration::ZERO);
+    let sharded = build(ReadYourWrites::Off);
     replicas_measured(&sharded).await;
 
     assert!(
@@ -162,7 +162,7 @@ async fn pg_reads_on_replica_writes_on_primary() {
     assert!(pg_read_on_replica(&sharded, None).await);
 
     // Read-your-writes through the handle.
-    let sticky = build(Duration::from_secs(60));
+    let sticky = build(ReadYourWrites::Window(Duration::from_secs(60)));
     replicas_measured(&sticky).await;
     assert!(pg_read_on_replica(&sticky, None).await);
     sticky.insert(&item(3)).await.unwrap();
@@ -174,7 +174,7 @@ async fn pg_reads_on_replica_writes_on_primary() {
     assert!(found.is_some(), "the handle reads its own write");
 
     // Read-your-writes per session.
-    let sessions = build(Duration::from_secs(60));
+    let sessions = build(ReadYourWrites::Window(Duration::from_secs(60)));
     replicas_measured(&sessions).await;
     let (writer, other) = (Session::new(), Session::new());
     sessions
@@ -217,7 +217,7 @@ async fn pg_lagging_replica_is_skipped_until_it_catches_up() {
         ShardNodes::primary(pair.primary_url("app")).replica(pair.replica_url("app")),
         ReplicaConfig::default()
             .max_lag(Duration::from_millis(500))
-            .read_your_writes(Duration::ZERO),
+            .read_your_writes(ReadYourWrites::Off),
     );
     replicas_measured(&sharded).await;
     assert!(pg_read_on_replica(&sharded, None).await);
@@ -503,7 +503,7 @@ async fn replica_policies_spread_reads() {
                 .replica(db.replica_url()),
             ReplicaConfig::default()
                 .policy(policy)
-                .read_your_writes(Duration::ZERO),
+                .read_your_writes(ReadYourWrites::Off),
         );
         replicas_measured(&sharded).await;
         for _ in 0..100 {

@@ -16,7 +16,8 @@
 //!   elapsed microseconds).
 
 use super::node::NodeConn;
-use super::{Cluster, ShardConnection};
+use super::written::ReadFloor;
+use super::{Cluster, Node, Position, ReadYourWrites, ShardConnection};
 use crate::shard::Access;
 use crate::shard::Attempts;
 use crate::shard::Session;
@@ -167,6 +168,63 @@ where
     }
 }
 
+/// Where the write just committed on `conn` left the replication stream, within `timeout`:
+/// `Ok(None)` when the server does not say, `Err(())` when the query failed or timed out
+/// (the connection is then not reused, and reads go to the primary for a while).
+pub(crate) async fn position_after_write<C: ShardConnection>(
+    conn: &mut C,
+    timeout: StatementTimeout,
+) -> Result<Option<Position>, ()> {
+    let query = C::write_position(conn);
+    let result = match timeout {
+        StatementTimeout::After(after) => tokio::time::timeout(after, query).await.map_err(|_| ()),
+        StatementTimeout::Never => Ok(query.await),
+    };
+    match result {
+        Ok(Ok(position)) => Ok(position),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "the position after a write could not be read; reads go to the primary for a while");
+            Err(())
+        }
+        Err(()) => Err(()),
+    }
+}
+
+/// Asks `node` (a replica) how far it has replayed until it reaches `target`, for at most
+/// `wait`; `true` when it has.
+async fn wait_for_replay<C: ShardConnection>(
+    node: &Node<C>,
+    target: &Position,
+    wait: Duration,
+) -> bool {
+    let deadline = Instant::now() + wait;
+    let Ok(mut conn) = node.checkout().await else {
+        return false;
+    };
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, C::replay_position(conn.conn())).await {
+            Ok(Ok(position)) => {
+                node.note_replayed(position);
+                if node.has_replayed(target) {
+                    conn.finished();
+                    return true;
+                }
+            }
+            // The connection failed or hangs: not reused.
+            _ => return false,
+        }
+        if Instant::now() + REPLAY_POLL > deadline {
+            conn.finished();
+            return false;
+        }
+        tokio::time::sleep(REPLAY_POLL).await;
+    }
+}
+
+/// How often a read that waits for a replica asks it again.
+const REPLAY_POLL: Duration = Duration::from_millis(2);
+
 /// A read: the replicas the policy picks, then the primary.
 async fn read<C, Q, O, A>(
     cluster: &Cluster<C>,
@@ -181,15 +239,31 @@ where
     O: Operation<C, Q>,
     A: Attempts<Q>,
 {
-    let sticky = match plan.options.session {
-        Some(session) => session.wrote_recently(cluster.name(), cluster.read_your_writes()),
-        None => cluster.wrote_recently(),
+    let floor = if plan.options.primary {
+        ReadFloor::Primary
+    } else {
+        cluster.read_floor(plan.options.session)
     };
+    let wait = match cluster.read_your_writes() {
+        ReadYourWrites::Causal { wait } => wait,
+        _ => Duration::ZERO,
+    };
+    let mut waited = false;
     let mut last_error = None;
-    let candidates = cluster.read_candidates(plan.options.primary || sticky);
+    let candidates = cluster.read_candidates(floor == ReadFloor::Primary);
     let count = candidates.len();
     'nodes: for (i, node) in candidates.into_iter().enumerate() {
         let last = i + 1 == count;
+        // A replica serves the read only once it has replayed the writes the read must see:
+        // known from its last probe, or (once per read, when a wait is allowed) by asking it.
+        if let (false, ReadFloor::Reached(target)) = (last, &floor) {
+            if !node.has_replayed(target) {
+                if waited || wait.is_zero() || !wait_for_replay(node, target, wait).await {
+                    continue;
+                }
+                waited = true;
+            }
+        }
         // A replica whose breaker is half-open takes one trial read at a time; the primary
         // (always the last candidate) is never skipped.
         if !last && !node.breaker.try_acquire() {
@@ -305,10 +379,21 @@ where
         };
         node.note_served();
         let result = run_bounded(op, query, conn.conn(), timeout).await;
-        settle(conn, &result);
-        cluster.record_write();
-        if let Some(session) = plan.options.session {
-            session.record_write(shard);
+        // Where the write left the replication stream, for reads that must see it.
+        let position = match &result {
+            Ok(_) if cluster.tracks_positions() => position_after_write(conn.conn(), timeout).await,
+            _ => Ok(None),
+        };
+        match position {
+            Ok(position) => {
+                cluster.note_write(position, plan.options.session);
+                settle(conn, &result);
+            }
+            Err(()) => {
+                // The connection failed or hangs after the write: not reused.
+                cluster.note_write(None, plan.options.session);
+                drop(conn);
+            }
         }
         match result {
             Ok(value) => {

@@ -35,7 +35,7 @@ impl<C: ShardConnection> Cluster<C> {
             }
             self.current_primary.store(i, Ordering::Relaxed);
         }
-        let primary_probe = chosen.and_then(|i| primaries.get(i).copied().flatten());
+        let primary_probe = chosen.and_then(|i| primaries.get(i).cloned().flatten());
         let replicas = futures_util::future::join_all(self.replicas.iter().map(probe)).await;
         for (node, probe) in self.replicas.iter().zip(replicas) {
             let now = Instant::now();
@@ -44,6 +44,7 @@ impl<C: ShardConnection> Cluster<C> {
                 .and_then(|p| node.observe_lag(now, p, primary_probe.as_ref()));
             let before = node.lag();
             node.set_lag(lag);
+            node.note_replayed(probe.and_then(|p| p.replayed));
             let over = |l: Option<Duration>| l.is_none_or(|l| l > self.replica_config.max_lag);
             if over(before) != over(lag) {
                 tracing::info!(shard = %self.name, node = %node.label, ?lag, skipped = over(lag), "replica lag crossed the threshold");

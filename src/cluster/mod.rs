@@ -4,9 +4,10 @@
 //! Guarantees:
 //! * **Reads** (select statements outside transactions) go to a healthy replica chosen by
 //!   the [`ReplicaPolicy`], skipping replicas whose circuit is open or whose measured lag is
-//!   over `max_lag`; within `read_your_writes` of a write to the shard, to the primary. A
-//!   read that fails because its node is unreachable is retried on the next candidate, and
-//!   finally on the primary.
+//!   over `max_lag`. After a write (by the handle, or by the read's
+//!   [`crate::shard::Session`]), per [`ReadYourWrites`]: by default only to a replica that
+//!   has replayed the write's position, else to the primary. A read that fails because its
+//!   node is unreachable is retried on the next candidate, and finally on the primary.
 //! * **Writes** (and transactions, and reads that ask for it) go to the current primary:
 //!   the host of the primary role that accepts writes, found by probing
 //!   (`pg_is_in_recovery() = false`, MySQL `@@read_only = 0`). When it fails, the cluster
@@ -22,23 +23,28 @@ pub(crate) mod exec;
 pub(crate) mod health;
 mod node;
 mod pool;
+mod position;
 mod probe;
 mod settings;
 mod setup;
+pub(crate) mod written;
 
 pub(crate) use breaker::Breaker;
 pub use breaker::BreakerState;
 pub use node::{Node, NodeRole};
 pub use pool::{Pool, PoolConfig, PooledConnection, ShardConnection};
+pub use position::{Gtid, Position, PositionParseError};
 pub(crate) use probe::Probe;
-pub use settings::{HealthConfig, ReplicaConfig, ReplicaPolicy};
+pub use settings::{HealthConfig, ReadYourWrites, ReplicaConfig, ReplicaPolicy};
 pub(crate) use setup::SetupParts;
 pub use setup::{AfterConnect, NodeInfo};
 
 use crate::Error;
+use crate::shard::Session;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use written::ReadFloor;
 
 /// The servers of one shard, as configured: hosts that may hold the primary role (usually
 /// one) and replicas. Its `Debug` shows URLs without their passwords.
@@ -104,9 +110,8 @@ pub struct Cluster<C: ShardConnection> {
     replica_config: ReplicaConfig,
     next_replica: AtomicUsize,
     random_state: AtomicU64,
-    /// Microseconds since `epoch` of the last write through the handle (0: none).
-    last_write: AtomicU64,
-    epoch: Instant,
+    /// The handle's writes, for the read-your-writes of reads outside a session.
+    written: std::sync::Mutex<written::Written>,
     rediscovering: tokio::sync::Mutex<()>,
 }
 
@@ -152,8 +157,7 @@ impl<C: ShardConnection> Cluster<C> {
             replica_config: replica_config.clone(),
             next_replica: AtomicUsize::new(0),
             random_state: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
-            last_write: AtomicU64::new(0),
-            epoch: Instant::now(),
+            written: std::sync::Mutex::new(written::Written::default()),
             rediscovering: tokio::sync::Mutex::new(()),
         }
     }
@@ -220,26 +224,49 @@ impl<C: ShardConnection> Cluster<C> {
         self.primary_node().map(Node::pool_state)
     }
 
-    pub(crate) fn record_write(&self) {
-        let us = u64::try_from(self.epoch.elapsed().as_micros())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        self.last_write.store(us, Ordering::Relaxed);
+    /// Whether a write's position is read after it (one query on the primary): only on
+    /// shards with replicas, under [`ReadYourWrites::Causal`].
+    pub(crate) fn tracks_positions(&self) -> bool {
+        !self.replicas.is_empty()
+            && matches!(
+                self.replica_config.read_your_writes,
+                ReadYourWrites::Causal { .. }
+            )
     }
 
-    /// Whether a write through this handle happened within the read-your-writes window.
-    pub(crate) fn wrote_recently(&self) -> bool {
-        let last = self.last_write.load(Ordering::Relaxed);
-        last != 0 && {
-            let now = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
-            now.saturating_sub(last)
-                < u64::try_from(self.replica_config.read_your_writes.as_micros())
-                    .unwrap_or(u64::MAX)
+    /// Notes a write that left `position` (`None`: unknown), for the handle's reads and the
+    /// session's. Nothing to note on a shard without replicas: its reads go to the primary.
+    pub(crate) fn note_write(&self, position: Option<Position>, session: Option<&Session>) {
+        if self.replicas.is_empty() || self.replica_config.read_your_writes == ReadYourWrites::Off {
+            return;
+        }
+        if let Some(session) = session {
+            session.note(&self.name, position.clone());
+        }
+        self.written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .note(position, Instant::now());
+    }
+
+    /// Where a read may go after the writes of `session` (or of the handle, outside one).
+    pub(crate) fn read_floor(&self, session: Option<&Session>) -> ReadFloor {
+        if self.replicas.is_empty() {
+            return ReadFloor::Primary;
+        }
+        let mode = self.replica_config.read_your_writes;
+        match session {
+            Some(session) => session.floor(&self.name, mode),
+            None => self
+                .written
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .floor(mode, Instant::now()),
         }
     }
 
-    /// The read-your-writes window.
-    pub fn read_your_writes(&self) -> Duration {
+    /// How reads after writes avoid stale replicas.
+    pub fn read_your_writes(&self) -> ReadYourWrites {
         self.replica_config.read_your_writes
     }
 

@@ -4,6 +4,7 @@
 use super::breaker::{Breaker, BreakerState};
 use super::connect_errors::{ConnectErrors, Sink};
 use super::pool::{Pool, PoolConfig, PooledConnection, ShardConnection};
+use super::position::Position;
 use super::probe::{LagTracker, Probe};
 use super::setup::{ConnectionSetup, NodeInfo, SetupParts};
 use crate::Error;
@@ -36,6 +37,7 @@ pub struct Node<C: ShardConnection> {
     role: AtomicU8,
     lag_micros: AtomicU64,
     lag: std::sync::Mutex<LagTracker>,
+    replayed: std::sync::RwLock<Option<Position>>,
     connect_errors: Arc<ConnectErrors>,
     timeout: Duration,
 }
@@ -70,6 +72,7 @@ impl<C: ShardConnection> Node<C> {
             role: AtomicU8::new(0),
             lag_micros: AtomicU64::new(LAG_UNKNOWN),
             lag: std::sync::Mutex::new(LagTracker::default()),
+            replayed: std::sync::RwLock::new(None),
             connect_errors,
             timeout: pool.connection_timeout,
         }
@@ -112,6 +115,36 @@ impl<C: ShardConnection> Node<C> {
             LAG_UNKNOWN => None,
             us => Some(Duration::from_micros(us)),
         }
+    }
+
+    /// How far this replica had replayed when last asked (`None`: not known yet).
+    pub fn replayed(&self) -> Option<Position> {
+        self.replayed
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Notes how far this replica has replayed (from a probe, or from a read that waited).
+    pub(crate) fn note_replayed(&self, position: Option<Position>) {
+        if let Some(position) = position {
+            *self
+                .replayed
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(position);
+        }
+    }
+
+    /// Whether this node has every write up to `target`: a node that accepts writes has;
+    /// a replica has once its replayed position reaches it.
+    pub(crate) fn has_replayed(&self, target: &Position) -> bool {
+        self.role() == NodeRole::Primary
+            || self
+                .replayed
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_ref()
+                .is_some_and(|at| at.has_reached(target))
     }
 
     /// Notes a probe of this replica; returns its lag (see [`LagTracker`]).

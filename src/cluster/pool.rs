@@ -179,6 +179,21 @@ pub trait ShardConnection: diesel_async::AsyncConnection + Send + 'static {
     fn connect(url: &str) -> impl Future<Output = diesel::ConnectionResult<Self>> + Send;
     /// Asks a node whether it accepts writes and how far behind it is (health checks).
     fn probe(conn: &mut Self) -> impl Future<Output = diesel::QueryResult<Probe>> + Send;
+    /// Where the write just committed on `conn` left the replication stream (`None`: the
+    /// backend has no replicas or the server does not say).
+    #[doc(hidden)]
+    fn write_position(
+        _conn: &mut Self,
+    ) -> impl Future<Output = diesel::QueryResult<Option<super::Position>>> + Send {
+        std::future::ready(Ok(None))
+    }
+    /// How far the replica behind `conn` has replayed (`None`: unknown).
+    #[doc(hidden)]
+    fn replay_position(
+        _conn: &mut Self,
+    ) -> impl Future<Output = diesel::QueryResult<Option<super::Position>>> + Send {
+        std::future::ready(Ok(None))
+    }
     /// What can ask the server to stop the statement running on `conn` (after a timeout).
     #[doc(hidden)]
     fn cancel_handle(_conn: &Self) -> Option<super::cancel::CancelHandle> {
@@ -202,6 +217,16 @@ impl ShardConnection for diesel_async::AsyncPgConnection {
     fn probe(conn: &mut Self) -> impl Future<Output = diesel::QueryResult<Probe>> + Send {
         super::probe::probe_pg(conn)
     }
+    fn write_position(
+        conn: &mut Self,
+    ) -> impl Future<Output = diesel::QueryResult<Option<super::Position>>> + Send {
+        super::probe::pg_write_position(conn)
+    }
+    fn replay_position(
+        conn: &mut Self,
+    ) -> impl Future<Output = diesel::QueryResult<Option<super::Position>>> + Send {
+        super::probe::pg_replay_position(conn)
+    }
     fn cancel_handle(conn: &Self) -> Option<super::cancel::CancelHandle> {
         Some(super::cancel::CancelHandle::postgres(conn.cancel_token()))
     }
@@ -222,6 +247,16 @@ impl ShardConnection for diesel_async::AsyncMysqlConnection {
     }
     fn probe(conn: &mut Self) -> impl Future<Output = diesel::QueryResult<Probe>> + Send {
         super::probe::probe_mysql(conn)
+    }
+    fn write_position(
+        conn: &mut Self,
+    ) -> impl Future<Output = diesel::QueryResult<Option<super::Position>>> + Send {
+        super::probe::mysql_write_position(conn)
+    }
+    fn replay_position(
+        conn: &mut Self,
+    ) -> impl Future<Output = diesel::QueryResult<Option<super::Position>>> + Send {
+        super::probe::mysql_replay_position(conn)
     }
 }
 
@@ -245,6 +280,7 @@ impl ShardConnection for crate::sqlite::AsyncSqliteConnection {
             position: None,
             received: None,
             behind: Some(Duration::ZERO),
+            replayed: None,
         })
     }
 }

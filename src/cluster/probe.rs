@@ -1,12 +1,13 @@
 //! What a health probe asks a node: does it accept writes, where is it in the replication
 //! stream, and how far behind is it.
 
+use super::position::Position;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel::QueryResult;
 use std::time::Duration;
 
 /// One probe's answer.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Probe {
     /// Whether the node accepts writes (`pg_is_in_recovery() = false`; MySQL
     /// `@@read_only = 0`).
@@ -18,6 +19,9 @@ pub struct Probe {
     /// How far behind the node says it is: PostgreSQL `now() - pg_last_xact_replay_timestamp()`,
     /// MySQL `Seconds_Behind_Master` (`None` when the replica threads are stopped).
     pub behind: Option<Duration>,
+    /// A replica's replayed position, for read-your-writes (PostgreSQL: the replayed LSN;
+    /// MariaDB: `@@gtid_slave_pos`). `None` on a primary or when unknown.
+    pub replayed: Option<Position>,
 }
 
 /// Measures a PostgreSQL replica's lag from WAL positions, without commit timestamps: at
@@ -116,6 +120,11 @@ pub(crate) async fn probe_pg(conn: &mut diesel_async::AsyncPgConnection) -> Quer
         } else {
             seconds(row.behind)
         },
+        replayed: if row.writable {
+            None
+        } else {
+            row.position.map(lsn)
+        },
     })
 }
 
@@ -144,9 +153,11 @@ pub(crate) async fn probe_mysql(
             position: None,
             received: None,
             behind: Some(Duration::ZERO),
+            replayed: None,
         });
     }
     let status: Vec<SlaveStatus> = diesel::sql_query("SHOW SLAVE STATUS").load(conn).await?;
+    let replayed = mysql_replay_position(conn).await?;
     let behind = status
         .into_iter()
         .next()
@@ -157,7 +168,84 @@ pub(crate) async fn probe_mysql(
         position: None,
         received: None,
         behind,
+        replayed,
     })
+}
+
+/// An LSN read as `(lsn - '0/0')::bigint` (never negative).
+#[cfg(feature = "postgres")]
+fn lsn(bytes: i64) -> Position {
+    Position::Lsn(bytes.unsigned_abs())
+}
+
+/// Where a write just committed on this PostgreSQL connection left the WAL: a position at
+/// or past the end of its commit record, so that a replica that replayed it has the write.
+/// With `synchronous_commit = off` the commit may not be flushed yet, so the insert position
+/// is taken; otherwise the flush position (the commit is flushed before it returns).
+#[cfg(feature = "postgres")]
+pub(crate) async fn pg_write_position(
+    conn: &mut diesel_async::AsyncPgConnection,
+) -> QueryResult<Option<Position>> {
+    use diesel::sql_types::{BigInt, Nullable};
+    use diesel_async::RunQueryDsl;
+    let bytes: Option<i64> = diesel::select(diesel::dsl::sql::<Nullable<BigInt>>(
+        "(CASE WHEN current_setting('synchronous_commit') = 'off' \
+           THEN pg_current_wal_insert_lsn() ELSE pg_current_wal_flush_lsn() END \
+           - '0/0'::pg_lsn)::bigint",
+    ))
+    .get_result(conn)
+    .await?;
+    Ok(bytes.map(lsn))
+}
+
+/// How far this PostgreSQL standby has replayed (`None` on a primary).
+#[cfg(feature = "postgres")]
+pub(crate) async fn pg_replay_position(
+    conn: &mut diesel_async::AsyncPgConnection,
+) -> QueryResult<Option<Position>> {
+    use diesel::sql_types::{BigInt, Nullable};
+    use diesel_async::RunQueryDsl;
+    let bytes: Option<i64> = diesel::select(diesel::dsl::sql::<Nullable<BigInt>>(
+        "(pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint",
+    ))
+    .get_result(conn)
+    .await?;
+    Ok(bytes.map(lsn))
+}
+
+/// Reads a GTID list variable of this MariaDB session (`None` when empty).
+#[cfg(feature = "mysql")]
+async fn mysql_gtid_variable(
+    conn: &mut diesel_async::AsyncMysqlConnection,
+    sql: &'static str,
+) -> QueryResult<Option<Position>> {
+    use diesel::sql_types::{Nullable, Text};
+    use diesel_async::RunQueryDsl;
+    let text: Option<String> = diesel::select(diesel::dsl::sql::<Nullable<Text>>(sql))
+        .get_result(conn)
+        .await?;
+    match text.as_deref().and_then(Position::from_gtid_list) {
+        None => Ok(None),
+        Some(Ok(position)) => Ok(Some(position)),
+        Some(Err(e)) => Err(diesel::result::Error::DeserializationError(Box::new(e))),
+    }
+}
+
+/// The GTID of the last transaction this MariaDB session committed (`@@last_gtid`; `None`
+/// when the session has written no binary log event, e.g. the binary log is off).
+#[cfg(feature = "mysql")]
+pub(crate) async fn mysql_write_position(
+    conn: &mut diesel_async::AsyncMysqlConnection,
+) -> QueryResult<Option<Position>> {
+    mysql_gtid_variable(conn, "@@last_gtid").await
+}
+
+/// How far this MariaDB replica has applied (`@@gtid_slave_pos`).
+#[cfg(feature = "mysql")]
+pub(crate) async fn mysql_replay_position(
+    conn: &mut diesel_async::AsyncMysqlConnection,
+) -> QueryResult<Option<Position>> {
+    mysql_gtid_variable(conn, "@@gtid_slave_pos").await
 }
 
 #[cfg(test)]
@@ -173,12 +261,14 @@ mod tests {
             position: Some(pos),
             received: None,
             behind: None,
+            replayed: None,
         };
         let replica = |pos| Probe {
             writable: false,
             position: Some(pos),
             received: Some(pos),
             behind: None,
+            replayed: None,
         };
         assert_eq!(
             lag.observe(t0, &replica(100), Some(&primary(100))),

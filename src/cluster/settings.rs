@@ -35,19 +35,54 @@ pub enum ReplicaPolicy {
     LeastConnections,
 }
 
+/// What a read after a write may see: how a [`crate::Sharded`] handle (or a
+/// [`crate::shard::Session`]) keeps its reads from missing its own writes when replicas
+/// answer reads.
+///
+/// ```
+/// use grant::cluster::{ReadYourWrites, ReplicaConfig};
+/// use std::time::Duration;
+/// let r = ReplicaConfig::default();
+/// assert_eq!(r.read_your_writes, ReadYourWrites::Causal { wait: Duration::ZERO });
+/// let rails = ReplicaConfig::default().read_your_writes(ReadYourWrites::Window(Duration::from_secs(2)));
+/// # let _ = rails;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadYourWrites {
+    /// After a write, the position it left in the replication stream is kept (per handle,
+    /// or per [`crate::shard::Session`], which can carry it as a
+    /// [`crate::shard::CausalToken`]); a read goes to a replica only once that replica has
+    /// replayed it, otherwise to the primary. A replica that has not yet replayed it is
+    /// waited for up to `wait` (polling its position) before the read goes to the primary.
+    /// Costs one query on the primary after each write, only on shards with replicas.
+    Causal {
+        /// How long a read may wait for a replica to catch up (zero: go to the primary).
+        wait: Duration,
+    },
+    /// After a write, reads of that shard go to the primary for this long (Rails' `delay`).
+    /// A replica further behind than the window serves stale reads.
+    Window(Duration),
+    /// Reads go to replicas right after writes, and may miss them.
+    Off,
+}
+
+/// How long a write whose position could not be read (the query after it failed, or the
+/// MariaDB binary log is off) sends reads to the primary, under [`ReadYourWrites::Causal`].
+pub(crate) const UNKNOWN_POSITION_WINDOW: Duration = Duration::from_secs(2);
+
 /// Read/write splitting. Defaults (and why):
 ///
 /// | setting | default | |
 /// |---|---|---|
 /// | `policy` | round-robin | spreads reads evenly |
 /// | `max_lag` | 5 s | a replica further behind is skipped until it catches up |
-/// | `read_your_writes` | 2 s | after a write, reads of that shard go to the primary this long (Rails' `delay`) |
+/// | `read_your_writes` | causal, no wait | a read after a write goes to a replica once it has replayed the write, else to the primary |
 ///
 /// ```
 /// use std::time::Duration;
-/// use grant::cluster::{ReplicaConfig, ReplicaPolicy};
+/// use grant::cluster::{ReadYourWrites, ReplicaConfig, ReplicaPolicy};
 /// let r = ReplicaConfig::default().policy(ReplicaPolicy::LeastConnections);
-/// assert_eq!(r.read_your_writes, Duration::from_secs(2));
+/// assert_eq!(r.read_your_writes, ReadYourWrites::Causal { wait: Duration::ZERO });
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -56,8 +91,8 @@ pub struct ReplicaConfig {
     pub policy: ReplicaPolicy,
     /// Replicas lagging more than this are skipped.
     pub max_lag: Duration,
-    /// After a write, reads of the shard go to the primary for this long.
-    pub read_your_writes: Duration,
+    /// How reads after a write avoid stale replicas.
+    pub read_your_writes: ReadYourWrites,
 }
 
 setters!(ReplicaConfig {
@@ -65,8 +100,8 @@ setters!(ReplicaConfig {
     policy: ReplicaPolicy,
     /// replicas lagging more than this are skipped.
     max_lag: Duration,
-    /// after a write, reads of the shard go to the primary this long.
-    read_your_writes: Duration,
+    /// how reads after a write avoid stale replicas.
+    read_your_writes: ReadYourWrites,
 });
 
 impl Default for ReplicaConfig {
@@ -74,7 +109,9 @@ impl Default for ReplicaConfig {
         ReplicaConfig {
             policy: ReplicaPolicy::RoundRobin,
             max_lag: Duration::from_secs(5),
-            read_your_writes: Duration::from_secs(2),
+            read_your_writes: ReadYourWrites::Causal {
+                wait: Duration::ZERO,
+            },
         }
     }
 }

@@ -22,7 +22,8 @@
 //! [replicas]                       # all optional (see ReplicaConfig)
 //! policy = "round_robin"           # or "random", "least_connections"
 //! max_lag_ms = 5000
-//! read_your_writes_ms = 2000
+//! read_your_writes = "causal"     # or "window" (read_your_writes_ms = 2000), "off"
+//! causal_wait_ms = 0               # how long a read may wait for a replica to catch up
 //!
 //! [health]                         # all optional (see HealthConfig)
 //! interval_ms = 1000
@@ -50,7 +51,8 @@ pub use error::ConfigError;
 pub use strategy::{BoundValue, RangeConfig, StrategyConfig, TimeRangeConfig};
 
 use crate::cluster::{
-    HealthConfig, PoolConfig, ReplicaConfig, ReplicaPolicy, ShardConnection, ShardNodes,
+    HealthConfig, PoolConfig, ReadYourWrites, ReplicaConfig, ReplicaPolicy, ShardConnection,
+    ShardNodes,
 };
 use crate::{Result, Sharded};
 use serde::Deserialize;
@@ -178,6 +180,10 @@ pub struct PoolSection {
 }
 
 /// `[replicas]`: durations in milliseconds; unset fields keep [`ReplicaConfig::default`].
+///
+/// `read_your_writes` is `"causal"` (the default; `causal_wait_ms` bounds a read's wait for
+/// a replica), `"window"` (`read_your_writes_ms`, default 2000) or `"off"`. A
+/// `read_your_writes_ms` without `read_your_writes` means `"window"` (`0`: `"off"`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicaSection {
@@ -186,20 +192,81 @@ pub struct ReplicaSection {
     /// See [`ReplicaConfig::max_lag`].
     pub max_lag_ms: Option<u64>,
     /// See [`ReplicaConfig::read_your_writes`].
+    pub read_your_writes: Option<ReadYourWritesMode>,
+    /// The window of [`ReadYourWrites::Window`].
     pub read_your_writes_ms: Option<u64>,
+    /// The wait of [`ReadYourWrites::Causal`].
+    pub causal_wait_ms: Option<u64>,
+}
+
+/// `[replicas] read_your_writes`: which [`ReadYourWrites`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadYourWritesMode {
+    /// [`ReadYourWrites::Causal`].
+    Causal,
+    /// [`ReadYourWrites::Window`].
+    Window,
+    /// [`ReadYourWrites::Off`].
+    Off,
 }
 
 impl ReplicaSection {
-    /// The defaults with the settings given here.
-    pub fn config(&self) -> ReplicaConfig {
+    /// The defaults with the settings given here; a setting that does not apply to the
+    /// chosen `read_your_writes` is refused.
+    ///
+    /// ```
+    /// use grant::config::ReplicaSection;
+    /// let s: ReplicaSection = toml::from_str("read_your_writes = 'off'\ncausal_wait_ms = 5")?;
+    /// let err = s.config().unwrap_err();
+    /// assert_eq!(err.to_string(), "replicas.causal_wait_ms: applies to read_your_writes = \"causal\"");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn config(&self) -> Result<ReplicaConfig, ConfigError> {
         let base = ReplicaConfig::default();
-        ReplicaConfig {
+        let not_for = |field: &str, mode: &str| ConfigError::BadValue {
+            place: format!("replicas.{field}"),
+            reason: format!("applies to read_your_writes = \"{mode}\""),
+        };
+        let window = |ms: Option<u64>| Duration::from_millis(ms.unwrap_or(2000));
+        let causal = |ms: Option<u64>| ReadYourWrites::Causal {
+            wait: Duration::from_millis(ms.unwrap_or(0)),
+        };
+        let read_your_writes = match (
+            self.read_your_writes,
+            self.read_your_writes_ms,
+            self.causal_wait_ms,
+        ) {
+            (None | Some(ReadYourWritesMode::Causal), None, wait) => causal(wait),
+            (Some(ReadYourWritesMode::Causal), Some(_), _) => {
+                return Err(not_for("read_your_writes_ms", "window"));
+            }
+            (None, Some(_), Some(_)) | (Some(ReadYourWritesMode::Window), _, Some(_)) => {
+                return Err(not_for("causal_wait_ms", "causal"));
+            }
+            (None, Some(0), None) => ReadYourWrites::Off,
+            (Some(ReadYourWritesMode::Window), Some(0), None) => {
+                return Err(ConfigError::BadValue {
+                    place: "replicas.read_your_writes_ms".into(),
+                    reason: "must be more than 0 ms (or read_your_writes = \"off\")".into(),
+                });
+            }
+            (None | Some(ReadYourWritesMode::Window), ms, None) => {
+                ReadYourWrites::Window(window(ms))
+            }
+            (Some(ReadYourWritesMode::Off), None, None) => ReadYourWrites::Off,
+            (Some(ReadYourWritesMode::Off), Some(_), _) => {
+                return Err(not_for("read_your_writes_ms", "window"));
+            }
+            (Some(ReadYourWritesMode::Off), None, Some(_)) => {
+                return Err(not_for("causal_wait_ms", "causal"));
+            }
+        };
+        Ok(ReplicaConfig {
             policy: self.policy.unwrap_or(base.policy),
             max_lag: self.max_lag_ms.map_or(base.max_lag, Duration::from_millis),
-            read_your_writes: self
-                .read_your_writes_ms
-                .map_or(base.read_your_writes, Duration::from_millis),
-        }
+            read_your_writes,
+        })
     }
 }
 
@@ -312,7 +379,7 @@ impl Topology {
         let base = self.pool.apply(&PoolConfig::default());
         let mut builder = Sharded::<C>::builder()
             .pool(base.clone())
-            .replicas(self.replicas.config())
+            .replicas(self.replicas.config()?)
             .health(self.health.config());
         for sql in &self.session_sql {
             builder = builder.session_sql(sql.clone());

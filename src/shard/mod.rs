@@ -4,6 +4,7 @@
 mod access;
 mod attempts;
 mod builder;
+mod causal_token;
 pub(crate) mod changeset;
 pub(crate) mod colocation;
 mod dispatch;
@@ -30,6 +31,7 @@ pub use access::{ReadKind, ReadOnly, StatementKind, WriteKind, Writes, read_only
 pub(crate) use attempts::{Attempts, Fresh};
 pub use attempts::{Idempotent, Rerun, Retries, RunOnce};
 pub use builder::ShardedBuilder;
+pub use causal_token::{CausalToken, MAX_TOKEN_LEN, TokenParseError};
 pub use changeset::{Checked, CheckedChangeset, ShardSafeChangeset, UpdatableColumn};
 pub use colocation::RoutableBy;
 pub use dispatch::{Route, RoutedStatement};

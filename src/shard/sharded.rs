@@ -62,6 +62,8 @@ pub struct Sharded<C: ShardConnection> {
     inner: Arc<Inner<C>>,
     /// This copy's statement timeout, over the handle's (see [`Sharded::with_timeout`]).
     timeout: Option<StatementTimeout>,
+    /// This copy's read-your-writes session (see [`Sharded::in_session`]).
+    session: Option<super::Session>,
 }
 
 struct Inner<C: ShardConnection> {
@@ -85,6 +87,7 @@ impl<C: ShardConnection> Clone for Sharded<C> {
         Sharded {
             inner: self.inner.clone(),
             timeout: self.timeout,
+            session: self.session.clone(),
         }
     }
 }
@@ -122,6 +125,7 @@ impl<C: ShardConnection> Sharded<C> {
         Sharded {
             inner,
             timeout: None,
+            session: None,
         }
     }
 
@@ -158,7 +162,43 @@ impl<C: ShardConnection> Sharded<C> {
         Sharded {
             inner: self.inner.clone(),
             timeout: Some(timeout.map_or(StatementTimeout::Never, StatementTimeout::After)),
+            session: self.session.clone(),
         }
+    }
+
+    /// A copy of the handle (the same shards and pools) whose statements keep
+    /// read-your-writes in `session`: its key operations, scatters, routed statements and
+    /// transactions see the session's writes (and those its [`super::CausalToken`]
+    /// records), and their writes are noted in it. Take one per request, from the token the
+    /// client brought back.
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{OrderItem, two_sqlite_shards};
+    /// use grant::shard::{CausalToken, Session};
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// let from_cookie: CausalToken = "".parse()?;
+    /// let session = Session::from_token(&from_cookie);
+    /// let db = shards.in_session(&session);
+    /// db.insert(&OrderItem { order_id: 1, product_id: 2, quantity: 3 }).await?;
+    /// assert!(db.find::<OrderItem, _>((1, 2)).await?.is_some());
+    /// let to_cookie = session.token().to_string(); // empty: SQLite shards have no replicas
+    /// # assert!(to_cookie.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn in_session(&self, session: &super::Session) -> Sharded<C> {
+        Sharded {
+            inner: self.inner.clone(),
+            timeout: self.timeout,
+            session: Some(session.clone()),
+        }
+    }
+
+    /// The session of this copy (see [`Sharded::in_session`]).
+    pub(crate) fn session(&self) -> Option<&super::Session> {
+        self.session.as_ref()
     }
 
     /// Health-check settings.
@@ -299,6 +339,10 @@ impl<C: ShardConnection> Sharded<C> {
             statement_timeout: self.statement_timeout(),
             ..self.inner.exec
         };
+        let mut plan = plan;
+        if plan.options.session.is_none() {
+            plan.options.session = self.session.as_ref();
+        }
         run_on_cluster(cluster, settings, plan, op, attempts).await
     }
 }

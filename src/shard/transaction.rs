@@ -4,7 +4,7 @@ use super::dispatch::Target;
 use super::operation::{Execute, First, GetResult, Load, Operation};
 use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, Sharded, StatementKind};
 use crate::cluster::ShardConnection;
-use crate::cluster::exec::{StatementTimeout, run_bounded, statement_error};
+use crate::cluster::exec::{StatementTimeout, position_after_write, run_bounded, statement_error};
 use crate::key::KeyFuture;
 use crate::{Error, Result};
 use diesel_async::{AsyncConnection, TransactionManager};
@@ -240,8 +240,15 @@ impl<C: ShardConnection> Sharded<C> {
             .await
         });
         let result = tracing::Instrument::instrument(run, span).await;
-        conn.finished();
-        cluster.record_write();
+        // Where the commit left the replication stream, for reads that must see it.
+        let position = match &result {
+            Ok(_) if cluster.tracks_positions() => position_after_write(conn.conn(), timeout).await,
+            _ => Ok(None),
+        };
+        if position.is_ok() {
+            conn.finished();
+        }
+        cluster.note_write(position.ok().flatten(), self.session());
         result
     }
 }
