@@ -446,7 +446,12 @@ fn settle<C: ShardConnection, T>(conn: NodeConn<'_, C>, result: &Result<T, Optio
     match result {
         Ok(_) => conn.finished(),
         Err(Some(e)) if !is_connection_failure(e) => conn.finished(),
-        Err(_) => drop(conn),
+        Err(Some(_)) => {
+            // The connection died: its pool mates may have too (a restart, a cut).
+            conn.node().suspect();
+            drop(conn);
+        }
+        Err(None) => drop(conn),
     }
 }
 

@@ -10,7 +10,7 @@ use super::setup::{ConnectionSetup, NodeInfo, SetupParts};
 use crate::Error;
 use diesel_async::TransactionManager;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -40,6 +40,15 @@ pub struct Node<C: ShardConnection> {
     replayed: std::sync::RwLock<Option<Position>>,
     connect_errors: Arc<ConnectErrors>,
     timeout: Duration,
+    /// See [`super::PoolConfig::check_idle_after`], in microseconds.
+    check_idle_after_us: Option<u64>,
+    /// The pool's `max_size`.
+    max_size: u32,
+    /// Microseconds since `epoch` of the last checkout for a statement (0: none yet).
+    last_used_us: AtomicU64,
+    /// How many of the next checkouts check their connection first.
+    to_check: AtomicU32,
+    epoch: std::time::Instant,
 }
 
 const LAG_UNKNOWN: u64 = u64::MAX;
@@ -75,6 +84,13 @@ impl<C: ShardConnection> Node<C> {
             replayed: std::sync::RwLock::new(None),
             connect_errors,
             timeout: pool.connection_timeout,
+            check_idle_after_us: pool
+                .check_idle_after
+                .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
+            max_size: pool.max_size,
+            last_used_us: AtomicU64::new(0),
+            to_check: AtomicU32::new(0),
+            epoch: std::time::Instant::now(),
         }
     }
 
@@ -206,8 +222,74 @@ impl<C: ShardConnection> Node<C> {
 
     /// A connection for a statement, counted in flight (least-connections balancing reads
     /// the count) and guarded against cancellation (see [`NodeConn`]).
+    ///
+    /// After the node was idle for `check_idle_after`, or after one of its connections
+    /// failed, each connection the pool had open is checked (`SELECT 1`, within
+    /// `connection_timeout`) on its next checkout, and a dead one is discarded before any
+    /// statement is sent on it: a write never goes out on a connection known to be dead.
     pub(crate) async fn checkout(&self) -> Result<NodeConn<'_, C>, Error> {
-        self.checkout_counted(true).await
+        self.note_use();
+        // Each check that fails discards a connection; more failures than the pool can hold
+        // mean the node is not answering.
+        for _ in 0..=self.max_size {
+            let mut conn = self.checkout_counted(true).await?;
+            if !self.take_check() {
+                return Ok(conn);
+            }
+            let ping = diesel_async::SimpleAsyncConnection::batch_execute(conn.conn(), "SELECT 1");
+            match tokio::time::timeout(self.timeout, ping).await {
+                Ok(Ok(())) => return Ok(conn),
+                Ok(Err(e)) => {
+                    tracing::debug!(node = %self.label, error = %e, "an idle connection was dead; discarded before use");
+                }
+                Err(_) => {
+                    tracing::debug!(node = %self.label, "an idle connection did not answer; discarded before use");
+                }
+            }
+            // Dropped unfinished: the pool discards it.
+            drop(conn);
+        }
+        let cause = format!(
+            "{}: {} connections in a row failed their check",
+            self.label,
+            self.max_size + 1
+        );
+        self.record_failure(&cause);
+        Err(Error::ShardUnavailable {
+            shard: self.shard.to_string(),
+            cause,
+        })
+    }
+
+    /// Notes a checkout for a statement; after an idle period longer than
+    /// `check_idle_after`, the pool's connections are to be checked before use.
+    fn note_use(&self) {
+        let Some(after) = self.check_idle_after_us else {
+            return;
+        };
+        let now = u64::try_from(self.epoch.elapsed().as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let last = self.last_used_us.swap(now, Ordering::Relaxed);
+        if last != 0 && now.saturating_sub(last) > after {
+            self.suspect();
+        }
+    }
+
+    /// The node's pooled connections may be dead (it was idle, or one of them failed):
+    /// each connection open now is checked on its next checkout.
+    pub(crate) fn suspect(&self) {
+        self.to_check
+            .store(self.pool.state().connections, Ordering::Relaxed);
+    }
+
+    /// Whether this checkout checks its connection first.
+    fn take_check(&self) -> bool {
+        self.to_check.load(Ordering::Relaxed) > 0
+            && self
+                .to_check
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok()
     }
 
     /// A connection for a health probe: guarded like a statement's, but not counted in
@@ -310,6 +392,11 @@ impl<C: ShardConnection> NodeConn<'_, C> {
     /// The connection.
     pub(crate) fn conn(&mut self) -> &mut C {
         &mut self.conn
+    }
+
+    /// The node it belongs to.
+    pub(crate) fn node(&self) -> &Node<C> {
+        self.node
     }
 
     /// The statement ran to completion (with or without an error).

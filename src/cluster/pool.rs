@@ -20,6 +20,7 @@ pub type PooledConnection<'a, C> = bb8::PooledConnection<'a, <C as ShardConnecti
 /// | `idle_timeout` | 10 min | bb8's default |
 /// | `max_lifetime` | 30 min | bb8's default |
 /// | `test_on_check_out` | false | a `SELECT 1` per checkout would double the round trips of every point lookup; broken connections are dropped when a statement fails on them |
+/// | `check_idle_after` | 5 s | after the node served nothing this long (or after a connection of the node failed), each of its open connections is checked with a `SELECT 1` on its next checkout, so that connections that went stale while idle (a server restart, a network cut) are discarded before a statement is sent on them; a busy node pays nothing |
 /// | `retry_connection` | false | a server that refuses connections fails the checkout at once, so a read moves on to the next server instead of waiting `connection_timeout` (bb8 retries until the timeout) |
 ///
 /// Built from its defaults with one setter per setting (fields can be read, and new settings
@@ -48,6 +49,9 @@ pub struct PoolConfig {
     pub max_lifetime: Option<Duration>,
     /// Whether to check a connection with a query each time it is checked out.
     pub test_on_check_out: bool,
+    /// Check the node's connections before use after it was idle this long (`None`: only
+    /// after one of its connections failed).
+    pub check_idle_after: Option<Duration>,
     /// Whether bb8 keeps trying to open a connection until `connection_timeout`.
     pub retry_connection: bool,
 }
@@ -61,6 +65,7 @@ impl Default for PoolConfig {
             idle_timeout: Some(Duration::from_secs(600)),
             max_lifetime: Some(Duration::from_secs(1800)),
             test_on_check_out: false,
+            check_idle_after: Some(Duration::from_secs(5)),
             retry_connection: false,
         }
     }
@@ -79,6 +84,8 @@ crate::cluster::settings::setters!(PoolConfig {
     max_lifetime: Option<Duration>,
     /// whether each checkout runs a test query first.
     test_on_check_out: bool,
+    /// check the node's connections before use after it was idle this long.
+    check_idle_after: Option<Duration>,
     /// whether bb8 keeps trying to connect until `connection_timeout`.
     retry_connection: bool,
 });

@@ -175,6 +175,8 @@ pub struct PoolSection {
     pub max_lifetime_ms: Option<u64>,
     /// See [`PoolConfig::test_on_check_out`].
     pub test_on_check_out: Option<bool>,
+    /// See [`PoolConfig::check_idle_after`] (`0`: never).
+    pub check_idle_after_ms: Option<u64>,
     /// See [`PoolConfig::retry_connection`].
     pub retry_connection: Option<bool>,
 }
@@ -320,6 +322,11 @@ impl PoolSection {
                 .map(Duration::from_millis)
                 .or(base.max_lifetime),
             test_on_check_out: self.test_on_check_out.unwrap_or(base.test_on_check_out),
+            check_idle_after: match self.check_idle_after_ms {
+                Some(0) => None,
+                Some(ms) => Some(Duration::from_millis(ms)),
+                None => base.check_idle_after,
+            },
             retry_connection: self.retry_connection.unwrap_or(base.retry_connection),
         }
     }
