@@ -104,12 +104,6 @@ pub enum Error {
         /// The invariant.
         what: &'static str,
     },
-    /// The shard has no host that accepts writes right now (during a failover).
-    #[error("shard `{shard}` has no primary that accepts writes")]
-    NoPrimary {
-        /// The shard's name.
-        shard: String,
-    },
     /// A write failed before it reached the primary, or the primary refused it as
     /// read-only: it was certainly not applied, and may be retried.
     #[error("write on shard `{shard}` was not applied: {cause}")]
@@ -236,13 +230,13 @@ impl Error {
 
     /// Whether a write that failed with this error was certainly not applied, so that
     /// running it again cannot apply it twice: no connection was had
-    /// ([`Error::ShardUnavailable`], [`Error::PoolTimeout`], [`Error::NoPrimary`]), the
+    /// ([`Error::ShardUnavailable`], [`Error::PoolTimeout`]), the
     /// server refused it ([`Error::WriteNotApplied`]), or grant refused it before it ran.
     /// [`Error::WriteOutcomeUnknown`] is the case where this is `false` and the write may
     /// have been applied.
     ///
     /// ```
-    /// let e = grant::Error::NoPrimary { shard: "s0".into() };
+    /// let e = grant::Error::WriteNotApplied { shard: "s0".into(), cause: "read-only".into() };
     /// assert!(e.write_not_applied());
     /// let e = grant::Error::WriteOutcomeUnknown { shard: "s0".into(), cause: "reset".into() };
     /// assert!(!e.write_not_applied());
@@ -252,7 +246,6 @@ impl Error {
             self,
             Error::ShardUnavailable { .. }
                 | Error::PoolTimeout { .. }
-                | Error::NoPrimary { .. }
                 | Error::WriteNotApplied { .. }
                 | Error::UnknownShard { .. }
                 | Error::KeyNotRoutable { .. }

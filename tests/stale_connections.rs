@@ -30,12 +30,7 @@ macro_rules! warm {
         for read in futures_util::future::join_all(reads).await {
             assert_eq!(read.unwrap(), 1);
         }
-        let open = $sharded
-            .cluster("s0")
-            .unwrap()
-            .primary_state()
-            .unwrap()
-            .connections;
+        let open = $sharded.cluster("s0").unwrap().primary_state().connections;
         assert_eq!(open, POOL);
     }};
 }

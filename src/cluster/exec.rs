@@ -331,8 +331,10 @@ where
             }
         }
     }
-    Err(last_error.unwrap_or_else(|| Error::NoPrimary {
-        shard: cluster.name().to_string(),
+    // The primary is always a candidate, and a read stops trying only after an attempt
+    // failed: there is an error to give.
+    Err(last_error.unwrap_or(Error::Internal {
+        what: "a read ended without an attempt",
     }))
 }
 
@@ -355,9 +357,7 @@ where
     let shard = cluster.name();
     let mut retries_left = 2u32;
     loop {
-        let (seen, node) = cluster.current_primary().ok_or_else(|| Error::NoPrimary {
-            shard: shard.to_string(),
-        })?;
+        let (seen, node) = cluster.current_primary();
         span.record("node", node.label());
         let mut conn = match node.checkout().await {
             Ok(conn) => conn,

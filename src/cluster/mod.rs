@@ -124,7 +124,12 @@ impl<C: ShardConnection> Cluster<C> {
         replica_config: &ReplicaConfig,
         health: &HealthConfig,
         setup: &SetupParts<C>,
-    ) -> Self {
+    ) -> Result<Self, crate::config::ConfigError> {
+        if nodes.primaries.is_empty() {
+            return Err(crate::config::ConfigError::NoPrimaryHost {
+                shard: name.to_owned(),
+            });
+        }
         let name: Arc<str> = Arc::from(name);
         let breaker = || Breaker::new(health.failure_threshold, health.cool_down);
         let primaries = nodes
@@ -149,7 +154,7 @@ impl<C: ShardConnection> Cluster<C> {
                 Node::new(&name, label, url, pool, breaker(), setup, true)
             })
             .collect();
-        Cluster {
+        Ok(Cluster {
             name,
             primaries,
             replicas,
@@ -159,7 +164,7 @@ impl<C: ShardConnection> Cluster<C> {
             random_state: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
             written: std::sync::Mutex::new(written::Written::default()),
             rediscovering: tokio::sync::Mutex::new(()),
-        }
+        })
     }
 
     /// The shard's name.
@@ -169,22 +174,24 @@ impl<C: ShardConnection> Cluster<C> {
 
     /// The URL of the current primary (it may hold a password: do not log it).
     pub fn primary_url(&self) -> &str {
-        self.primary_node().map(Node::url).unwrap_or("")
+        self.primary_node().url()
     }
 
     /// The host currently holding the primary role.
-    pub fn primary_node(&self) -> Option<&Node<C>> {
-        self.current_primary().map(|(_, node)| node)
+    pub fn primary_node(&self) -> &Node<C> {
+        self.current_primary().1
     }
 
     /// The host currently holding the primary role, with its position among the
     /// primary-role hosts (for [`Cluster::rediscover`]).
-    pub(crate) fn current_primary(&self) -> Option<(usize, &Node<C>)> {
+    pub(crate) fn current_primary(&self) -> (usize, &Node<C>) {
         let i = self.current_primary.load(Ordering::Relaxed);
-        self.primaries
-            .get(i)
-            .map(|n| (i, n))
-            .or_else(|| self.primaries.first().map(|n| (0, n)))
+        match self.primaries.get(i) {
+            Some(node) => (i, node),
+            // `Cluster::new` refuses a shard without a primary-role host, so there is a
+            // first one (and `current_primary` only ever holds a position in the list).
+            None => (0, &self.primaries[0]),
+        }
     }
 
     /// The hosts that may hold the primary role.
@@ -204,9 +211,7 @@ impl<C: ShardConnection> Cluster<C> {
 
     /// A connection to the current primary (raw access; see [`Node`]).
     pub async fn primary(&self) -> Result<PooledConnection<'_, C>, Error> {
-        let node = self.primary_node().ok_or_else(|| Error::NoPrimary {
-            shard: self.name.to_string(),
-        })?;
+        let node = self.primary_node();
         node.pool.get().await.map_err(|e| match e {
             bb8::RunError::TimedOut => Error::PoolTimeout {
                 shard: self.name.to_string(),
@@ -220,8 +225,8 @@ impl<C: ShardConnection> Cluster<C> {
     }
 
     /// Pool statistics of the current primary.
-    pub fn primary_state(&self) -> Option<bb8::State> {
-        self.primary_node().map(Node::pool_state)
+    pub fn primary_state(&self) -> bb8::State {
+        self.primary_node().pool_state()
     }
 
     /// Whether a write's position is read after it (one query on the primary): only on
@@ -306,9 +311,7 @@ impl<C: ShardConnection> Cluster<C> {
                 out.extend(usable.iter().cycle().skip(first).take(usable.len()));
             }
         }
-        if let Some(primary) = self.primary_node() {
-            out.push(primary);
-        }
+        out.push(self.primary_node());
         out
     }
 

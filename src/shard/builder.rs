@@ -300,7 +300,7 @@ impl<C: ShardConnection> ShardedBuilder<C> {
                     &setup,
                 )
             })
-            .collect();
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Sharded::from_parts(
             clusters,
             Routing::new(names, self.default, self.tables),

@@ -138,3 +138,15 @@ impl<Q: Send, R: Route<Q>> RoutedStatement for Routed<Q, R> {
         Routed::into_parts(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The one place grant reports a broken invariant of its own: a single-shard route
+    /// whose run gave no result is `Error::Internal`, not a panic.
+    #[test]
+    fn a_missing_single_result_is_internal() {
+        let err = super::only::<i32>(Vec::new()).unwrap_err();
+        assert!(matches!(err, crate::Error::Internal { .. }), "{err:?}");
+        assert!(err.to_string().contains("please report it"));
+    }
+}

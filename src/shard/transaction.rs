@@ -213,9 +213,7 @@ impl<C: ShardConnection> Sharded<C> {
         let shard = shard?;
         let cluster = self.cluster(shard)?;
         let name = cluster.name().clone();
-        let (seen, node) = cluster.current_primary().ok_or_else(|| Error::NoPrimary {
-            shard: name.to_string(),
-        })?;
+        let (seen, node) = cluster.current_primary();
         let mut conn = match node.checkout().await {
             Ok(conn) => conn,
             Err(e) => {
