@@ -1,7 +1,7 @@
 //! Point lookups by full composite key through `Sharded` (4 shards on one PostgreSQL) vs the
 //! same lookup on a direct diesel-async bb8 pool of the database that holds the key, at 1, 4
 //! and 16 concurrent tasks;
-//! `find_many` of 1,000 keys vs 1,000 finds; a routed batch insert of 10,000 rows vs one
+//! the idle-connection check on vs off (`idle_check`); `find_many` of 1,000 keys vs 1,000 finds; a routed batch insert of 10,000 rows vs one
 //! diesel batch insert into one database.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -134,6 +134,31 @@ fn lookups(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+
+    // The idle-connection check (on by default) against the same handle without it: what
+    // the check costs a busy node (a clock read and two atomics per checkout).
+    let mut group = c.benchmark_group("idle_check");
+    let find = |unchecked: bool| {
+        let d = data.clone();
+        Arc::new(move |i: u64| {
+            let d = d.clone();
+            async move {
+                let sharded = if unchecked { &d.unchecked } else { &d.sharded };
+                let item: Option<OrderItem> = sharded.find(key(i, rows)).await.unwrap();
+                std::hint::black_box(item);
+            }
+        })
+    };
+    let (checked, unchecked) = (find(false), find(true));
+    group.bench_function("check_idle_after_5s/1_task", |b| {
+        b.to_async(&rt)
+            .iter_custom(|iters| alternating(iters, 1, checked.clone(), unchecked.clone()))
+    });
+    group.bench_function("no_idle_check/1_task", |b| {
+        b.to_async(&rt)
+            .iter_custom(|iters| alternating(iters, 1, unchecked.clone(), checked.clone()))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("find_1000_keys");

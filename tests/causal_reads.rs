@@ -316,6 +316,8 @@ struct Share {
     replica: u64,
     primary: u64,
     stale: u64,
+    /// Mean time of an insert (the causal modes add a position query after it).
+    insert: Duration,
 }
 
 /// Four clients for `secs` seconds: each op is a write of a new row (1 in 20) or a read of
@@ -341,11 +343,15 @@ macro_rules! mixed_workload {
                 db.insert(&item(next)).await.unwrap();
                 let mut op = 0u64;
                 let mut reads = 0u64;
+                let (mut inserts, mut insert_time) = (0u32, Duration::ZERO);
                 while Instant::now() < until {
                     op += 1;
                     if op % 20 == 0 {
                         next += 1;
+                        let started = Instant::now();
                         db.insert(&item(next)).await.unwrap();
+                        insert_time += started.elapsed();
+                        inserts += 1;
                     } else {
                         reads += 1;
                         if db.find::<OrderItem, _>((next, 1)).await.unwrap().is_none() {
@@ -354,12 +360,15 @@ macro_rules! mixed_workload {
                     }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
-                reads
+                (reads, inserts, insert_time)
             }));
         }
-        let mut reads = 0;
+        let (mut reads, mut inserts, mut insert_time) = (0, 0u32, Duration::ZERO);
         for c in clients {
-            reads += c.await.unwrap();
+            let (r, i, t) = c.await.unwrap();
+            reads += r;
+            inserts += i;
+            insert_time += t;
         }
         let after = served(&shards);
         let replica = after.0 - before.0;
@@ -367,6 +376,7 @@ macro_rules! mixed_workload {
             replica,
             primary: reads - replica,
             stale: stale.load(std::sync::atomic::Ordering::Relaxed),
+            insert: insert_time / inserts.max(1),
         }
     }};
 }
@@ -401,9 +411,10 @@ async fn replica_share_token_vs_window() {
         for (backend, s) in [("postgres", p), ("mariadb", m)] {
             let share = s.replica as f64 * 100.0 / (s.replica + s.primary).max(1) as f64;
             eprintln!(
-                "{backend:8} {name:18}: replica {share:5.1} % of {} reads, stale {}",
+                "{backend:8} {name:18}: replica {share:5.1} % of {} reads, stale {}, insert {:?}",
                 s.replica + s.primary,
-                s.stale
+                s.stale,
+                s.insert
             );
             if mode != ReadYourWrites::Off {
                 assert_eq!(s.stale, 0, "{backend} {name}: stale reads");

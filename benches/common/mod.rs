@@ -54,6 +54,8 @@ pub type DirectPool = bb8::Pool<AsyncDieselConnectionManager<AsyncPgConnection>>
 
 pub struct Data {
     pub sharded: grant::Sharded<AsyncPgConnection>,
+    /// The same shards with the idle-connection check off (`check_idle_after = None`).
+    pub unchecked: grant::Sharded<AsyncPgConnection>,
     /// The shard databases, each reached directly.
     pub shard_pools: Vec<DirectPool>,
     /// One database holding every row.
@@ -102,14 +104,22 @@ pub async fn data(name: &str, fill: bool) -> Data {
         .await
         .unwrap();
     let urls: Vec<String> = named.iter().map(|(_, u)| u.clone()).collect();
-    let sharded = (0..SHARDS)
-        .fold(grant::Sharded::<AsyncPgConnection>::builder(), |b, i| {
-            b.shard(format!("s{i}"), &urls[i])
-        })
-        .pool(grant::PoolConfig::default().max_size(20))
-        .strategy(JumpHash::new(SHARDS as u32).unwrap())
-        .build()
-        .unwrap();
+    let build = |pool: grant::PoolConfig| {
+        (0..SHARDS)
+            .fold(grant::Sharded::<AsyncPgConnection>::builder(), |b, i| {
+                b.shard(format!("s{i}"), &urls[i])
+            })
+            .pool(pool)
+            .strategy(JumpHash::new(SHARDS as u32).unwrap())
+            .build()
+            .unwrap()
+    };
+    let sharded = build(grant::PoolConfig::default().max_size(20));
+    let unchecked = build(
+        grant::PoolConfig::default()
+            .max_size(20)
+            .check_idle_after(None),
+    );
     let mut shard_pools = Vec::new();
     for url in &urls[..SHARDS] {
         shard_pools.push(pool(url, 20).await);
@@ -135,6 +145,7 @@ pub async fn data(name: &str, fill: bool) -> Data {
     }
     Data {
         sharded,
+        unchecked,
         shard_pools,
         single,
         rows,
