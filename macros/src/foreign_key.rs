@@ -96,19 +96,19 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     // Columns pair by position; a child column named like a parent key column must pair
     // with that column (a swapped pair of same-typed columns would otherwise compile).
     for (i, c) in child_cols.iter().enumerate() {
-        if let Some(j) = parent_cols.iter().position(|p| p == c) {
-            if j != i {
-                return Err(syn::Error::new_spanned(
-                    c,
-                    format!(
-                        "foreign key {shown}: `{child_name}.{c}` is paired with \
-                         `{parent_name}.{}` by position, but `{parent_name}` has a key column \
-                         named `{c}`: list the child columns in the order of the parent's key \
-                         (a column named like a parent key column references that column)",
-                        parent_cols[i]
-                    ),
-                ));
-            }
+        if let Some(j) = parent_cols.iter().position(|p| p == c)
+            && j != i
+        {
+            return Err(syn::Error::new_spanned(
+                c,
+                format!(
+                    "foreign key {shown}: `{child_name}.{c}` is paired with \
+                     `{parent_name}.{}` by position, but `{parent_name}` has a key column \
+                     named `{c}`: list the child columns in the order of the parent's key \
+                     (a column named like a parent key column references that column)",
+                    parent_cols[i]
+                ),
+            ));
         }
     }
     let constraint = decl

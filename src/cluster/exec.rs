@@ -256,13 +256,13 @@ where
         let last = i + 1 == count;
         // A replica serves the read only once it has replayed the writes the read must see:
         // known from its last probe, or (once per read, when a wait is allowed) by asking it.
-        if let (false, ReadFloor::Reached(target)) = (last, &floor) {
-            if !node.has_replayed(target) {
-                if waited || wait.is_zero() || !wait_for_replay(node, target, wait).await {
-                    continue;
-                }
-                waited = true;
+        if let (false, ReadFloor::Reached(target)) = (last, &floor)
+            && !node.has_replayed(target)
+        {
+            if waited || wait.is_zero() || !wait_for_replay(node, target, wait).await {
+                continue;
             }
+            waited = true;
         }
         // A replica whose breaker is half-open takes one trial read at a time; the primary
         // (always the last candidate) is never skipped.

@@ -25,7 +25,7 @@ mod node;
 mod pool;
 mod position;
 mod probe;
-mod settings;
+pub(crate) mod settings;
 mod setup;
 pub(crate) mod written;
 

@@ -151,11 +151,25 @@ impl std::fmt::Debug for ShardSection {
 }
 
 /// A `[tables.<name>]` entry.
+///
+/// ```
+/// let t = grant::Topology::from_toml_str(
+///     "[[shards]]\nname = 's0'\nurl = 'a.db'\n[tables.order_items]\nshard_key = ['bigint']\n",
+/// )?;
+/// assert_eq!(t.tables["order_items"].shard_key, ["bigint"]);
+/// # Ok::<(), grant::config::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TableSection {
-    /// The table's strategy.
-    pub strategy: StrategyConfig,
+    /// The table's own strategy (without one, the default strategy routes it).
+    pub strategy: Option<StrategyConfig>,
+    /// The SQL types of the table's shard-key columns, in order (`bigint`, `integer`,
+    /// `smallint`, `text`, `uuid`, `bool`, `date`, `timestamp`): what tools that route keys
+    /// without the Rust schema (`grant route`) need. The library reads the shard key from
+    /// `grant::table!`.
+    #[serde(default)]
+    pub shard_key: Vec<String>,
 }
 
 /// Pool settings in TOML; durations in milliseconds. Unset fields keep
@@ -408,22 +422,75 @@ impl Topology {
             let pool = shard.pool.as_ref().map(|own| own.apply(&base));
             builder = builder.shard_nodes_with_pool(&shard.name, nodes, pool);
         }
-        if let Some(strategy) = &self.strategy {
-            let resolved = strategy.build(&strategy::Names {
-                names: &names,
-                place: "[strategy]".into(),
-            })?;
-            builder = builder.strategy_arc(Arc::from(resolved));
+        let (default, tables) = self.strategies(&names)?;
+        if let Some(default) = default {
+            builder = builder.strategy_arc(default);
         }
-        for (table, section) in &self.tables {
-            let place = format!("[tables.{table}.strategy]");
-            let resolved = section.strategy.build(&strategy::Names {
-                names: &names,
-                place,
-            })?;
-            builder = builder.table_strategy_named(table.clone(), Arc::from(resolved));
+        for (table, strategy) in tables {
+            builder = builder.table_strategy_named(table, strategy);
         }
         builder.build()
+    }
+}
+
+impl Topology {
+    /// The default strategy and the tables' own, built from the TOML.
+    #[allow(clippy::type_complexity)]
+    fn strategies(
+        &self,
+        names: &[String],
+    ) -> Result<
+        (
+            Option<Arc<dyn crate::shard::ShardStrategy>>,
+            Vec<(String, Arc<dyn crate::shard::ShardStrategy>)>,
+        ),
+        ConfigError,
+    > {
+        let default = match &self.strategy {
+            Some(strategy) => Some(Arc::from(strategy.build(&strategy::Names {
+                names,
+                place: "[strategy]".into(),
+            })?)),
+            None => None,
+        };
+        let mut tables = Vec::new();
+        for (table, section) in &self.tables {
+            let Some(table_strategy) = &section.strategy else {
+                continue;
+            };
+            let resolved = table_strategy.build(&strategy::Names {
+                names,
+                place: format!("[tables.{table}.strategy]"),
+            })?;
+            tables.push((table.clone(), Arc::from(resolved)));
+        }
+        Ok((default, tables))
+    }
+
+    /// The routing the topology describes (shard names and strategies), without pools or
+    /// connections: for tools that only route keys (`grant route`).
+    ///
+    /// ```
+    /// let t = grant::Topology::from_toml_str(
+    ///     "[[shards]]\nname = 'a'\nurl = 'a.db'\n[[shards]]\nname = 'b'\nurl = 'b.db'\n[strategy]\nkind = 'modulo'\n",
+    /// )?;
+    /// let routing = t.routing()?;
+    /// assert_eq!(routing.len(), 2);
+    /// # Ok::<(), grant::config::ConfigError>(())
+    /// ```
+    pub fn routing(&self) -> Result<crate::shard::Routing, ConfigError> {
+        if self.shards.is_empty() {
+            return Err(ConfigError::NoShards);
+        }
+        let names: Vec<String> = self.shards.iter().map(|s| s.name.clone()).collect();
+        let (default, tables) = self.strategies(&names)?;
+        let routing = crate::shard::Routing::new(
+            names.iter().map(|n| Arc::from(n.as_str())).collect(),
+            default,
+            tables.into_iter().collect(),
+        );
+        routing.check_strategies()?;
+        Ok(routing)
     }
 }
 

@@ -116,7 +116,7 @@ impl KeyPart for Vec<u8> {
         }
     }
     fn parse_text(text: &str) -> Result<Self, String> {
-        if text.len() % 2 != 0 {
+        if !text.len().is_multiple_of(2) {
             return Err("expected an even number of hex digits".into());
         }
         (0..text.len())

@@ -258,26 +258,8 @@ impl<C: ShardConnection> ShardedBuilder<C> {
             }
             .into());
         }
-        let strategies = self
-            .default
-            .iter()
-            .map(|s| ("(default)".to_owned(), s))
-            .chain(self.tables.iter().map(|(t, s)| (t.clone(), s)));
-        for (table, strategy) in strategies {
-            if let Some(bad) = strategy
-                .shards()
-                .into_iter()
-                .find(|s| s.index() >= names.len())
-            {
-                return Err(ConfigError::StrategyShardOutOfRange {
-                    table,
-                    strategy: strategy.name(),
-                    shard: bad.0,
-                    shards: names.len(),
-                }
-                .into());
-            }
-        }
+        let routing = Routing::new(names, self.default, self.tables);
+        routing.check_strategies()?;
         let clusters = self
             .shards
             .iter()
@@ -303,7 +285,7 @@ impl<C: ShardConnection> ShardedBuilder<C> {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Sharded::from_parts(
             clusters,
-            Routing::new(names, self.default, self.tables),
+            routing,
             self.health,
             self.statement_timeout,
         ))

@@ -29,12 +29,36 @@ impl Routing {
         }
     }
 
+    /// Every strategy names only shards that exist.
+    pub(crate) fn check_strategies(&self) -> Result<(), crate::config::ConfigError> {
+        let strategies = self
+            .default
+            .iter()
+            .map(|s| ("(default)".to_owned(), s))
+            .chain(self.tables.iter().map(|(t, s)| (t.clone(), s)));
+        for (table, strategy) in strategies {
+            if let Some(bad) = strategy
+                .shards()
+                .into_iter()
+                .find(|s| s.index() >= self.names.len())
+            {
+                return Err(crate::config::ConfigError::StrategyShardOutOfRange {
+                    table,
+                    strategy: strategy.name(),
+                    shard: bad.0,
+                    shards: self.names.len(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The strategy that routes `table`.
     pub fn strategy_for(&self, table: &'static str) -> Result<&Arc<dyn ShardStrategy>, Error> {
-        if !self.tables.is_empty() {
-            if let Some(s) = self.tables.get(table) {
-                return Ok(s);
-            }
+        if !self.tables.is_empty()
+            && let Some(s) = self.tables.get(table)
+        {
+            return Ok(s);
         }
         self.default.as_ref().ok_or(Error::NoStrategy { table })
     }

@@ -26,10 +26,10 @@ fn is_root() -> bool {
 }
 
 fn pg_bin() -> PathBuf {
-    if let Ok(bin) = std::env::var("GRANT_PG_BIN") {
-        if !bin.is_empty() {
-            return PathBuf::from(bin);
-        }
+    if let Ok(bin) = std::env::var("GRANT_PG_BIN")
+        && !bin.is_empty()
+    {
+        return PathBuf::from(bin);
     }
     let missing = |e: &dyn std::fmt::Display| -> ! {
         super::server_missing(

@@ -124,13 +124,13 @@ impl RangeStrategy {
             return Err(StrategyError::new(name, "mixes integer and text bounds"));
         }
         for e in &entries {
-            if let (Some(s), Some(end)) = (&e.start, &e.end) {
-                if s >= end {
-                    return Err(StrategyError::new(
-                        name,
-                        format!("range [{s}, {end}) on {} is empty", e.shard),
-                    ));
-                }
+            if let (Some(s), Some(end)) = (&e.start, &e.end)
+                && s >= end
+            {
+                return Err(StrategyError::new(
+                    name,
+                    format!("range [{s}, {end}) on {} is empty", e.shard),
+                ));
             }
         }
         // Open starts first, then by start.

@@ -1,6 +1,10 @@
 //! Diesel migrations on every shard: one runner, a report per database, and a typed error
 //! that names the database and the migration that failed.
 
+mod fleet;
+
+pub use fleet::{DatabaseReport, FleetOptions, MigrationAction, Progress, ProgressFn, run_fleet};
+
 use crate::cluster::ShardConnection;
 use crate::{Error, Result, Sharded};
 use diesel::migration::MigrationSource;
@@ -19,7 +23,7 @@ pub struct DatabaseMigrations {
 /// A migration that failed: where, which, and why. Databases before it in the list were
 /// migrated; the failing one keeps the migrations applied before the failure (each
 /// migration runs in its own transaction where the backend allows DDL in transactions).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[error("migration `{migration}` failed on database `{database}`: {message}")]
 pub struct MigrationError {
     /// The database (shard) name.

@@ -1,0 +1,136 @@
+//! `grant`: operate a sharded fleet like one database. It reads the topology TOML the
+//! library reads (`--config`, default `grant.toml`, or `GRANT_CONFIG`) and runs Diesel
+//! migrations on every shard, shows the fleet's health, and tells where a key routes.
+//!
+//! ```text
+//! grant migration run|revert|list|pending [--dir migrations] [--dry-run]
+//! grant status [--watch SECONDS]
+//! grant route <table> <key>...        (`-` reads keys from standard input)
+//! ```
+//! Every command takes `--json`. The command tree keeps room for `grant recover` (in-doubt
+//! cross-shard transactions) and `grant reshard` (moving keys between shards), which later
+//! versions add as top-level commands beside these.
+
+mod migration;
+mod output;
+mod route;
+mod status;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "grant",
+    version,
+    about = "Operate a sharded Diesel fleet like one database"
+)]
+struct Cli {
+    /// The topology TOML (the one the application gives `grant::Topology`).
+    #[arg(
+        long,
+        global = true,
+        env = "GRANT_CONFIG",
+        default_value = "grant.toml"
+    )]
+    config: PathBuf,
+    /// Machine-readable output (JSON on standard output).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Diesel migrations on every shard's primary.
+    Migration {
+        #[command(subcommand)]
+        action: migration::Action,
+    },
+    /// Each shard's servers: role, reachability, lag, circuit breaker, pool.
+    Status {
+        /// Refresh every this many seconds until interrupted.
+        #[arg(long, value_name = "SECONDS")]
+        watch: Option<u64>,
+    },
+    /// The shard each key of a table routes to (keys in grant's printed form, `123:456`).
+    Route {
+        /// The table's SQL name; the topology declares its shard-key types
+        /// (`[tables.<table>] shard_key = ["bigint"]`).
+        table: String,
+        /// Keys, or `-` to read one per line from standard input.
+        #[arg(required = true)]
+        keys: Vec<String>,
+    },
+}
+
+/// The backend of a topology, from its first shard's URL.
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Postgres,
+    Mysql,
+    Sqlite,
+}
+
+fn backend(topology: &grant::Topology) -> Backend {
+    let url = topology.shards.first().map_or("", |s| s.url.as_str());
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Backend::Postgres
+    } else if url.starts_with("mysql://") {
+        Backend::Mysql
+    } else {
+        Backend::Sqlite
+    }
+}
+
+/// A failure that ends the command: printed as one line on standard error.
+type Failure = String;
+
+async fn run(cli: Cli) -> Result<bool, Failure> {
+    let topology = grant::Topology::from_toml_file(&cli.config).map_err(|e| e.to_string())?;
+    let json = cli.json;
+    macro_rules! on_backend {
+        ($f:ident ( $($arg:expr),* )) => {
+            match backend(&topology) {
+                Backend::Postgres => $f::<diesel_async::AsyncPgConnection>($($arg),*).await,
+                Backend::Mysql => $f::<diesel_async::AsyncMysqlConnection>($($arg),*).await,
+                Backend::Sqlite => $f::<grant::sqlite::AsyncSqliteConnection>($($arg),*).await,
+            }
+        };
+    }
+    match cli.command {
+        Command::Migration { action } => {
+            use migration::migrate;
+            on_backend!(migrate(&topology, action, json))
+        }
+        Command::Status { watch } => {
+            use status::status;
+            on_backend!(status(&topology, watch, json))
+        }
+        Command::Route { table, keys } => route::route(&topology, &table, keys, json),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("grant: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("grant: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
