@@ -339,3 +339,77 @@ async fn status_shows_roles() {
     let text = stdout(&grant(&config, &["status"]));
     assert!(text.starts_with("shard  node"), "{text}");
 }
+
+/// `grant check-schema` after `migration run` finds no drift; after a column is added on one
+/// shard, it names that shard and the column and exits 1.
+async fn schema_drift(backend: &str, dbs: &[TestDb], alter: &str, column: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let urls: Vec<String> = dbs.iter().map(|d| d.url.clone()).collect();
+    let config = topology(dir.path(), &urls);
+    let out = grant(
+        &config,
+        &[
+            "migration",
+            "run",
+            "--dir",
+            &format!("migrations/{backend}"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let out = grant(&config, &["check-schema"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let last = dbs.len() - 1;
+    exec(&dbs[last], alter).await;
+    let out = grant(&config, &["--json", "check-schema"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let drifts = reports(&out);
+    for (i, d) in drifts.iter().enumerate() {
+        let extra = strings(&d["extra"]);
+        if i == last {
+            assert_eq!(extra.len(), 1, "{d}");
+            assert!(extra[0].starts_with(column), "{d}");
+        } else {
+            assert!(extra.is_empty() && strings(&d["missing"]).is_empty(), "{d}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_schema_finds_drift() {
+    let pg = [
+        TestDb::pg_empty("cli_drift0").await,
+        TestDb::pg_empty("cli_drift1").await,
+        TestDb::pg_empty("cli_drift2").await,
+    ];
+    schema_drift(
+        "postgres",
+        &pg,
+        "ALTER TABLE order_items ADD COLUMN note TEXT",
+        "order_items.note text",
+    )
+    .await;
+    let my = [
+        TestDb::mysql_empty("cli_drift0").await,
+        TestDb::mysql_empty("cli_drift1").await,
+        TestDb::mysql_empty("cli_drift2").await,
+    ];
+    schema_drift(
+        "mysql",
+        &my,
+        "ALTER TABLE order_items ADD COLUMN note TEXT",
+        "order_items.note text",
+    )
+    .await;
+    let lite = [
+        TestDb::sqlite_empty("cli_drift0").await,
+        TestDb::sqlite_empty("cli_drift1").await,
+        TestDb::sqlite_empty("cli_drift2").await,
+    ];
+    schema_drift(
+        "sqlite",
+        &lite,
+        "ALTER TABLE order_items ADD COLUMN note TEXT",
+        "order_items.note text",
+    )
+    .await;
+}

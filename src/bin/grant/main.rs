@@ -5,6 +5,7 @@
 //! ```text
 //! grant migration run|revert|list|pending [--dir migrations] [--dry-run]
 //! grant status [--watch SECONDS]
+//! grant check-schema
 //! grant route <table> <key>...        (`-` reads keys from standard input)
 //! ```
 //! Every command takes `--json`. The command tree keeps room for `grant recover` (in-doubt
@@ -14,6 +15,7 @@
 mod migration;
 mod output;
 mod route;
+mod schema;
 mod status;
 
 use clap::{Parser, Subcommand};
@@ -55,6 +57,9 @@ enum Command {
         #[arg(long, value_name = "SECONDS")]
         watch: Option<u64>,
     },
+    /// Compares the applied migrations and the tables' columns of every shard; exits 1
+    /// when a shard differs from the others.
+    CheckSchema,
     /// The shard each key of a table routes to (keys in grant's printed form, `123:456`).
     Route {
         /// The table's SQL name; the topology declares its shard-key types
@@ -108,6 +113,10 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
         Command::Status { watch } => {
             use status::status;
             on_backend!(status(&topology, watch, json))
+        }
+        Command::CheckSchema => {
+            use schema::check;
+            on_backend!(check(&topology, json))
         }
         Command::Route { table, keys } => route::route(&topology, &table, keys, json),
     }
