@@ -210,6 +210,40 @@ fn constraint_suffix(constraint: &Option<String>) -> String {
 }
 
 impl Error {
+    /// The variant's name (`ShardUnavailable`, `StatementTimeout`, ..): a low-cardinality
+    /// error class for spans (`error.type`) and metrics.
+    ///
+    /// ```
+    /// let e = grant::Error::WriteNotApplied { shard: "s0".into(), cause: "read-only".into() };
+    /// assert_eq!(e.kind_name(), "WriteNotApplied");
+    /// ```
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Error::NotFound { .. } => "NotFound",
+            Error::DuplicateKey { .. } => "DuplicateKey",
+            Error::ForeignKeyViolation { .. } => "ForeignKeyViolation",
+            Error::KeyParse(_) => "KeyParse",
+            Error::ShardQuery { .. } => "ShardQuery",
+            Error::UnknownShard { .. } => "UnknownShard",
+            Error::KeyNotRoutable { .. } => "KeyNotRoutable",
+            Error::NoStrategy { .. } => "NoStrategy",
+            Error::ShardUnavailable { .. } => "ShardUnavailable",
+            Error::Internal { .. } => "Internal",
+            Error::WriteNotApplied { .. } => "WriteNotApplied",
+            Error::WriteOutcomeUnknown { .. } => "WriteOutcomeUnknown",
+            Error::PoolTimeout { .. } => "PoolTimeout",
+            Error::CrossShardInTransaction { .. } => "CrossShardInTransaction",
+            Error::ShardKeyImmutable { .. } => "ShardKeyImmutable",
+            Error::Migration(_) => "Migration",
+            Error::AggregateOverflow { .. } => "AggregateOverflow",
+            Error::StatementTimeout { .. } => "StatementTimeout",
+            Error::ShardTimeout { .. } => "ShardTimeout",
+            Error::Config(_) => "Config",
+            Error::Database(_) => "Database",
+            Error::Query { .. } => "Query",
+        }
+    }
+
     /// Whether this is a "no row" error: [`Error::NotFound`], or diesel's `NotFound` from a
     /// `get_result`/`first` that matched nothing.
     ///

@@ -85,6 +85,15 @@ async fn statements_have_spans() {
         .get_result()
         .await
         .unwrap();
+    // A duplicate: the server's error is recorded on the span.
+    let duplicate = sharded
+        .insert(&OrderItem {
+            order_id: 3,
+            product_id: 1,
+            quantity: 1,
+        })
+        .await;
+    assert!(duplicate.is_err());
 
     let recorded = spans.0.lock().unwrap();
     let statement = recorded
@@ -110,4 +119,22 @@ async fn statements_have_spans() {
         .find(|f| f.get("op").map(String::as_str) == Some("insert"))
         .expect("a span for the insert");
     assert_eq!(insert.get("shard").map(String::as_str), Some("s1"));
+
+    // OpenTelemetry's database conventions beside grant's fields.
+    let field = |f: &str| statement.get(f).map(String::as_str);
+    assert_eq!(field("db.system"), Some("sqlite"));
+    assert_eq!(field("db.operation.name"), Some("get_result"));
+    assert_eq!(field("db.collection.name"), Some("order_items"));
+    assert_eq!(field("grant.shard"), Some("s1"));
+    assert_eq!(field("grant.role"), Some("primary"));
+    assert_eq!(field("db.namespace"), Some(shards.dbs[1].url.as_str()));
+    assert_eq!(field("error.type"), None, "no error: {statement:?}");
+    let failed = recorded
+        .values()
+        .find(|f| f.contains_key("error.type"))
+        .expect("a span with the duplicate's error");
+    assert_eq!(
+        failed.get("error.type").map(String::as_str),
+        Some("DuplicateKey")
+    );
 }

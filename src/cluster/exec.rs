@@ -15,6 +15,7 @@
 //! * Every statement runs in a `grant.statement` span (shard, table, operation, node,
 //!   elapsed microseconds).
 
+use super::metrics::Outcome;
 use super::node::NodeConn;
 use super::written::ReadFloor;
 use super::{Cluster, Node, Position, ReadYourWrites, ShardConnection};
@@ -110,6 +111,7 @@ where
     O: Operation<C, Q>,
     A: Attempts<Q>,
 {
+    // grant's fields, and OpenTelemetry's database conventions beside them.
     let span = tracing::debug_span!(
         "grant.statement",
         shard = %cluster.name(),
@@ -117,6 +119,14 @@ where
         op = O::NAME,
         node = tracing::field::Empty,
         elapsed_us = tracing::field::Empty,
+        db.system = otel_system(C::BACKEND),
+        db.namespace = tracing::field::Empty,
+        db.operation.name = O::NAME,
+        db.collection.name = plan.table.unwrap_or(""),
+        server.address = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+        grant.shard = %cluster.name(),
+        grant.role = tracing::field::Empty,
     );
     let started = Instant::now();
     let timeout = plan.options.timeout.unwrap_or(settings.statement_timeout);
@@ -137,7 +147,19 @@ where
         "elapsed_us",
         u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
     );
+    if let Err(e) = &result {
+        span.record("error.type", e.kind_name());
+        span.in_scope(|| tracing::debug!(error = %e, "statement failed"));
+    }
     result
+}
+
+/// OpenTelemetry's `db.system` value of a backend.
+fn otel_system(backend: &'static str) -> &'static str {
+    match backend {
+        "postgres" => "postgresql",
+        other => other,
+    }
 }
 
 /// `op` on `conn`, within `timeout`: `Err(None)` when it timed out, and then, on backends
@@ -287,9 +309,11 @@ where
             let Some(query) = attempts.next_attempt(last && stale_left == Some(0)) else {
                 break 'nodes;
             };
-            span.record("node", node.label());
+            node.record_on(span);
             node.note_served();
+            let attempt = Instant::now();
             let result = run_bounded(op, query, conn.conn(), timeout).await;
+            node.observe(Access::Read, Outcome::of(&result), attempt.elapsed());
             settle(conn, &result);
             match result {
                 Ok(value) => {
@@ -358,7 +382,7 @@ where
     let mut retries_left = 2u32;
     loop {
         let (seen, node) = cluster.current_primary();
-        span.record("node", node.label());
+        node.record_on(span);
         let mut conn = match node.checkout().await {
             Ok(conn) => conn,
             Err(e) => {
@@ -378,7 +402,9 @@ where
             });
         };
         node.note_served();
+        let attempt = Instant::now();
         let result = run_bounded(op, query, conn.conn(), timeout).await;
+        node.observe(Access::Write, Outcome::of(&result), attempt.elapsed());
         // Where the write left the replication stream, for reads that must see it.
         let position = match &result {
             Ok(_) if cluster.tracks_positions() => position_after_write(conn.conn(), timeout).await,

@@ -50,6 +50,7 @@ impl<C: ShardConnection> Cluster<C> {
                 tracing::info!(shard = %self.name, node = %node.label, ?lag, skipped = over(lag), "replica lag crossed the threshold");
             }
         }
+        self.publish_metrics();
     }
 
     /// After a write failed on host `seen` (a position among the primary-role hosts):

@@ -21,6 +21,7 @@ mod cancel;
 mod connect_errors;
 pub(crate) mod exec;
 pub(crate) mod health;
+mod metrics;
 mod node;
 mod pool;
 mod position;
@@ -28,6 +29,18 @@ mod probe;
 pub(crate) mod settings;
 mod setup;
 pub(crate) mod written;
+pub(crate) use metrics::Outcome;
+
+/// Notes a statement of a transaction (always on the primary) in the metrics.
+pub(crate) fn metrics_statement(
+    shard: &Arc<str>,
+    node: &Arc<str>,
+    access: crate::shard::Access,
+    outcome: Outcome,
+    elapsed: Duration,
+) {
+    metrics::statement(shard, node, "primary", access, outcome, elapsed);
+}
 
 pub(crate) use breaker::Breaker;
 pub use breaker::BreakerState;
@@ -267,6 +280,14 @@ impl<C: ShardConnection> Cluster<C> {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .floor(mode, Instant::now()),
+        }
+    }
+
+    /// Publishes every node's pool, breaker and lag gauges (feature `metrics`; the health
+    /// checks do it at each round).
+    pub fn publish_metrics(&self) {
+        for node in self.primaries.iter().chain(&self.replicas) {
+            node.publish_state();
         }
     }
 

@@ -38,6 +38,12 @@ pub struct Node<C: ShardConnection> {
     lag_micros: AtomicU64,
     lag: std::sync::Mutex<LagTracker>,
     replayed: std::sync::RwLock<Option<Position>>,
+    /// Listed as a replica in the topology.
+    configured_replica: bool,
+    /// The database it serves (OpenTelemetry's `db.namespace`): the URL's path.
+    db_namespace: Arc<str>,
+    /// `host:port` (OpenTelemetry's `server.address`; empty for a file).
+    server_address: Arc<str>,
     connect_errors: Arc<ConnectErrors>,
     timeout: Duration,
     /// See [`super::PoolConfig::check_idle_after`], in microseconds.
@@ -82,6 +88,9 @@ impl<C: ShardConnection> Node<C> {
             lag_micros: AtomicU64::new(LAG_UNKNOWN),
             lag: std::sync::Mutex::new(LagTracker::default()),
             replayed: std::sync::RwLock::new(None),
+            configured_replica: replica,
+            db_namespace: Arc::from(url_parts(url).1),
+            server_address: Arc::from(url_parts(url).0),
             connect_errors,
             timeout: pool.connection_timeout,
             check_idle_after_us: pool
@@ -91,6 +100,27 @@ impl<C: ShardConnection> Node<C> {
             last_used_us: AtomicU64::new(0),
             to_check: AtomicU32::new(0),
             epoch: std::time::Instant::now(),
+        }
+    }
+
+    /// The role for spans and metrics: as last probed, else as configured.
+    pub(crate) fn role_label(&self) -> &'static str {
+        match self.role() {
+            NodeRole::Primary => "primary",
+            NodeRole::Replica => "replica",
+            // Not probed (a shard of one server): the role it was configured for.
+            NodeRole::Unknown if self.configured_replica => "replica",
+            NodeRole::Unknown => "primary",
+        }
+    }
+
+    /// Records the node on a statement's span (grant's fields and OpenTelemetry's).
+    pub(crate) fn record_on(&self, span: &tracing::Span) {
+        span.record("node", &*self.label);
+        span.record("grant.role", self.role_label());
+        span.record("db.namespace", &*self.db_namespace);
+        if !self.server_address.is_empty() {
+            span.record("server.address", &*self.server_address);
         }
     }
 
@@ -199,6 +229,34 @@ impl<C: ShardConnection> Node<C> {
         self.served.load(Ordering::Relaxed)
     }
 
+    /// Notes one statement on this node in the metrics (feature `metrics`).
+    pub(crate) fn observe(
+        &self,
+        access: crate::shard::Access,
+        outcome: super::metrics::Outcome,
+        elapsed: Duration,
+    ) {
+        super::metrics::statement(
+            &self.shard,
+            &self.label,
+            self.role_label(),
+            access,
+            outcome,
+            elapsed,
+        );
+    }
+
+    /// Publishes this node's pool, breaker and lag gauges (feature `metrics`).
+    pub(crate) fn publish_state(&self) {
+        super::metrics::node_state(
+            &self.shard,
+            &self.label,
+            &self.pool.state(),
+            self.breaker_state(),
+            self.lag(),
+        );
+    }
+
     pub(crate) fn note_served(&self) {
         self.served.fetch_add(1, Ordering::Relaxed);
     }
@@ -303,6 +361,8 @@ impl<C: ShardConnection> Node<C> {
         // refuses connections now (see `connect_errors`). An idle connection is handed out
         // on the first poll, without registering for failures (a lock on a shared waiter
         // list, which the lookups of every task would contend on).
+        #[cfg(feature = "metrics")]
+        let started = std::time::Instant::now();
         let failures_before = self.connect_errors.count();
         let mut get = std::pin::pin!(self.pool.get());
         let first = std::future::poll_fn(|cx| Poll::Ready(get.as_mut().poll(cx))).await;
@@ -325,6 +385,8 @@ impl<C: ShardConnection> Node<C> {
             Ok(conn) => {
                 if counted {
                     self.in_flight.fetch_add(1, Ordering::Relaxed);
+                    #[cfg(feature = "metrics")]
+                    super::metrics::pool_wait(&self.shard, &self.label, started.elapsed());
                 }
                 Ok(NodeConn {
                     conn,
@@ -361,6 +423,21 @@ impl<C: ShardConnection> Node<C> {
             cause,
         }
     }
+}
+
+/// `(host:port, database)` of a server URL (`scheme://user:pw@host:port/db?..`); for a
+/// file (SQLite), `("", path)`. Never the user or password.
+fn url_parts(url: &str) -> (String, String) {
+    let Some((_, rest)) = url.split_once("://") else {
+        return (
+            String::new(),
+            url.split('?').next().unwrap_or(url).to_owned(),
+        );
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let database = path.split('?').next().unwrap_or(path);
+    (host.to_owned(), database.to_owned())
 }
 
 impl<C: ShardConnection> std::fmt::Debug for Node<C> {
@@ -417,5 +494,20 @@ impl<C: ShardConnection> Drop for NodeConn<'_, C> {
             .set_in_error();
             tracing::debug!(node = %self.node.label, "connection left mid-statement (cancelled, timed out or failed); the pool discards it");
         }
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    #[test]
+    fn url_parts_leave_out_the_password() {
+        assert_eq!(
+            super::url_parts("postgres://u:secret@db1:5432/app?sslmode=disable"),
+            ("db1:5432".to_owned(), "app".to_owned())
+        );
+        assert_eq!(
+            super::url_parts("/tmp/s0.db"),
+            (String::new(), "/tmp/s0.db".to_owned())
+        );
     }
 }

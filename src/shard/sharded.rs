@@ -137,6 +137,24 @@ impl<C: ShardConnection> Sharded<C> {
             .await;
     }
 
+    /// Publishes every node's pool, breaker and lag gauges now (feature `metrics`; see
+    /// the README's metrics table). The health checks publish them at each round on shards
+    /// with replicas; call this before a scrape to have them for the others.
+    ///
+    /// ```
+    /// # use grant::__doc_schema::two_sqlite_shards;
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// shards.publish_metrics();
+    /// # }
+    /// ```
+    pub fn publish_metrics(&self) {
+        for cluster in &self.inner.clusters {
+            cluster.publish_metrics();
+        }
+    }
+
     /// The statement timeout of statements without their own.
     pub(crate) fn statement_timeout(&self) -> StatementTimeout {
         self.timeout.unwrap_or(self.inner.exec.statement_timeout)

@@ -87,7 +87,16 @@ impl<'r, C: ShardConnection> ShardTx<'r, C> {
         self.check(&route)?;
         super::immutable::check_raw::<S::Query, O, C>(&query, &route)?;
         let table = route.table();
-        match run_bounded(op, query, &mut *self.conn, self.timeout).await {
+        let started = std::time::Instant::now();
+        let result = run_bounded(op, query, &mut *self.conn, self.timeout).await;
+        crate::cluster::metrics_statement(
+            &self.name,
+            &self.node,
+            <S::Query as StatementKind>::ACCESS,
+            crate::cluster::Outcome::of(&result),
+            started.elapsed(),
+        );
+        match result {
             Ok(value) => Ok(value),
             Err(Some(e)) => Err(statement_error(&self.name, table, e)),
             Err(None) => {
