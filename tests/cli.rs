@@ -413,3 +413,40 @@ async fn check_schema_finds_drift() {
     )
     .await;
 }
+
+/// `grant print-schema` turns diesel's generated schema into `grant::table!` with the shard
+/// keys and co-location the topology names (the output is pinned in
+/// `tests/data/grant_schema.rs`, which `tests/ui.rs` compiles).
+#[test]
+fn print_schema_rewrites_diesels_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("grant.toml");
+    std::fs::write(
+        &config,
+        "[[shards]]\nname = \"s0\"\nurl = \"s0.db\"\n[strategy]\nkind = \"modulo\"\n\
+         [tables.order_items]\nshard_key = [\"bigint\"]\nshard_key_columns = [\"order_id\"]\n\
+         [tables.shipments]\nshard_key_columns = [\"order_id\"]\ncolocated_with = \"order_items\"\n",
+    )
+    .unwrap();
+    let out = grant(
+        &config,
+        &["print-schema", "--from", "tests/data/diesel_schema.rs"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        stdout(&out),
+        std::fs::read_to_string("tests/data/grant_schema.rs").unwrap()
+    );
+    // A table the topology names but the schema lacks is an error.
+    std::fs::write(
+        &config,
+        "[[shards]]\nname = \"s0\"\nurl = \"s0.db\"\n[tables.orders]\nshard_key_columns = [\"id\"]\n",
+    )
+    .unwrap();
+    let out = grant(
+        &config,
+        &["print-schema", "--from", "tests/data/diesel_schema.rs"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`orders`"));
+}

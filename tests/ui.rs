@@ -8,3 +8,11 @@ fn compile_errors_name_the_table_and_column() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*.rs");
 }
+
+/// What must compile: `grant print-schema`'s output for diesel's generated schema
+/// (`tests/data/grant_schema.rs`, checked against the binary in `tests/cli.rs`).
+#[test]
+fn generated_schema_compiles() {
+    let cases = trybuild::TestCases::new();
+    cases.pass("tests/ui_pass/*.rs");
+}

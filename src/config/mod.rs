@@ -170,6 +170,13 @@ pub struct TableSection {
     /// `grant::table!`.
     #[serde(default)]
     pub shard_key: Vec<String>,
+    /// The names of the shard-key columns, in order: `grant print-schema` writes them into
+    /// the table's `#[grant(shard_key(..))]`.
+    #[serde(default)]
+    pub shard_key_columns: Vec<String>,
+    /// The table whose shard this table's rows follow: `grant print-schema` writes it into
+    /// `#[grant(colocated_with(..))]`.
+    pub colocated_with: Option<String>,
 }
 
 /// Pool settings in TOML; durations in milliseconds. Unset fields keep

@@ -6,6 +6,7 @@
 //! grant migration run|revert|list|pending [--dir migrations] [--dry-run]
 //! grant status [--watch SECONDS]
 //! grant check-schema
+//! grant print-schema [--from src/diesel_schema.rs]
 //! grant route <table> <key>...        (`-` reads keys from standard input)
 //! ```
 //! Every command takes `--json`. The command tree keeps room for `grant recover` (in-doubt
@@ -14,6 +15,7 @@
 
 mod migration;
 mod output;
+mod print_schema;
 mod route;
 mod schema;
 mod status;
@@ -56,6 +58,13 @@ enum Command {
         /// Refresh every this many seconds until interrupted.
         #[arg(long, value_name = "SECONDS")]
         watch: Option<u64>,
+    },
+    /// Rewrites diesel's generated `schema.rs` as `grant::table!` declarations, with the
+    /// shard keys and co-locations of the topology's `[tables.<name>]`.
+    PrintSchema {
+        /// diesel's file (`-`: standard input).
+        #[arg(long, default_value = "src/schema.rs")]
+        from: PathBuf,
     },
     /// Compares the applied migrations and the tables' columns of every shard; exits 1
     /// when a shard differs from the others.
@@ -114,6 +123,7 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             use status::status;
             on_backend!(status(&topology, watch, json))
         }
+        Command::PrintSchema { from } => print_schema::print_schema(&topology, &from),
         Command::CheckSchema => {
             use schema::check;
             on_backend!(check(&topology, json))
