@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for features in postgres mysql sqlite bundled-sqlite; do
+for features in postgres mysql sqlite bundled-sqlite postgres,metrics; do
     echo "check-features: --no-default-features --features $features"
     cargo check -q -p grant --no-default-features --features "$features"
 done
