@@ -16,7 +16,7 @@ mod common;
 mod schema;
 
 use common::pg_pair::PgPair;
-use common::{Backend, TestDb};
+use common::{Backend, TestDb, eventually};
 use diesel::dsl::sql;
 use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
@@ -50,17 +50,6 @@ fn one_shard<C: grant::ShardConnection>(nodes: ShardNodes, mode: ReadYourWrites)
 const CAUSAL: ReadYourWrites = ReadYourWrites::Causal {
     wait: Duration::ZERO,
 };
-
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let started = Instant::now();
-    while !check().await {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// Waits until the health checks know the replica's replayed position.
 async fn replica_measured<C: grant::ShardConnection>(sharded: &Sharded<C>) {
@@ -101,10 +90,7 @@ async fn on_replica(sharded: &Sharded<AsyncPgConnection>) -> bool {
 /// replica (to pause its replay).
 async fn pg_pair() -> (PgPair, AsyncPgConnection) {
     let pair = PgPair::start(false);
-    let mut admin = AsyncPgConnection::establish(&pair.primary_url("postgres"))
-        .await
-        .unwrap();
-    admin.batch_execute("CREATE DATABASE app").await.unwrap();
+    pair.create_database("app").await;
     let mut primary = AsyncPgConnection::establish(&pair.primary_url("app"))
         .await
         .unwrap();

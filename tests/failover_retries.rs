@@ -33,10 +33,7 @@ async fn rows(url: &str) -> i64 {
 /// under it; returns the write's result and the rows the new primary has.
 async fn interrupted_write(idempotent: bool) -> (grant::Result<usize>, i64) {
     let pair = PgPair::start(false);
-    let mut admin = AsyncPgConnection::establish(&pair.primary_url("postgres"))
-        .await
-        .unwrap();
-    admin.batch_execute("CREATE DATABASE app").await.unwrap();
+    pair.create_database("app").await;
     let mut app = AsyncPgConnection::establish(&pair.primary_url("app"))
         .await
         .unwrap();

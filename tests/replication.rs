@@ -13,7 +13,7 @@ mod common;
 mod schema;
 
 use common::pg_pair::PgPair;
-use common::{Backend, TestDb};
+use common::{Backend, TestDb, eventually};
 use diesel::dsl::sql;
 use diesel::sql_types::{BigInt, Bool};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
@@ -58,18 +58,6 @@ fn one_shard<C: grant::ShardConnection>(nodes: ShardNodes, replicas: ReplicaConf
 /// No read-your-writes window: reads go to replicas right after writes.
 fn no_ryw() -> ReplicaConfig {
     ReplicaConfig::default().read_your_writes(ReadYourWrites::Off)
-}
-
-/// Waits (up to 20 s) until `check` holds.
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let started = Instant::now();
-    while !check().await {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Waits until the health checks have measured every replica of shard `s0`.
@@ -202,10 +190,7 @@ async fn pg_reads_on_replica_writes_on_primary() {
 #[tokio::test(flavor = "multi_thread")]
 async fn pg_lagging_replica_is_skipped_until_it_catches_up() {
     let pair = PgPair::start(false);
-    let mut admin = AsyncPgConnection::establish(&pair.primary_url("postgres"))
-        .await
-        .unwrap();
-    admin.batch_execute("CREATE DATABASE app").await.unwrap();
+    pair.create_database("app").await;
     let mut primary = AsyncPgConnection::establish(&pair.primary_url("app"))
         .await
         .unwrap();
@@ -265,17 +250,13 @@ async fn pg_lagging_replica_is_skipped_until_it_catches_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pg_failover_loses_no_acknowledged_write() {
     let pair = PgPair::start(true);
-    let mut admin = AsyncPgConnection::establish(&pair.primary_url("postgres"))
-        .await
-        .unwrap();
-    admin.batch_execute("CREATE DATABASE app").await.unwrap();
+    pair.create_database("app").await;
     grant::migrate::run::<AsyncPgConnection, _>(
         &[("app".to_owned(), pair.primary_url("app"))],
         &common::PG_MIGRATIONS,
     )
     .await
     .unwrap();
-    drop(admin);
     let sharded = one_shard::<AsyncPgConnection>(
         ShardNodes::primary(pair.primary_url("app"))
             .failover_host(pair.replica_url("app"))
@@ -396,10 +377,7 @@ async fn pg_failover_loses_no_acknowledged_write() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pg_dead_replica_reads_fall_back_to_primary() {
     let pair = PgPair::start(false);
-    let mut admin = AsyncPgConnection::establish(&pair.primary_url("postgres"))
-        .await
-        .unwrap();
-    admin.batch_execute("CREATE DATABASE app").await.unwrap();
+    pair.create_database("app").await;
     let sharded = one_shard::<AsyncPgConnection>(
         ShardNodes::primary(pair.primary_url("app")).replica(pair.replica_url("app")),
         no_ryw(),

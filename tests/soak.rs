@@ -19,7 +19,7 @@ use common::fault_proxy::{Fault, FaultProxy};
 use common::pg_pair::PgPair;
 use common::{Backend, TestDb};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use grant::cluster::{HealthConfig, ShardNodes};
 use grant::shard::{Modulo, RouteDsl};
 use grant::{Error, PoolConfig, Sharded};
@@ -203,11 +203,7 @@ async fn soak_under_faults_and_failover() {
     let proxy_a = FaultProxy::start(&host_port(&dbs[1].url)).await;
     let proxy_b = FaultProxy::start(&host_port(&dbs[2].replica_url())).await;
     let pair = PgPair::start(true);
-    let mut admin = AsyncPgConnection::establish(&pair.primary_url("postgres"))
-        .await
-        .unwrap();
-    admin.batch_execute("CREATE DATABASE app").await.unwrap();
-    drop(admin);
+    pair.create_database("app").await;
     grant::migrate::run::<AsyncPgConnection, _>(
         &[("app".to_owned(), pair.primary_url("app"))],
         &common::PG_MIGRATIONS,

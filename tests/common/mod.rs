@@ -23,6 +23,19 @@ pub fn mysql_server_url() -> String {
     std::env::var("GRANT_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:53306".into())
 }
 
+/// Waits (up to 20 s, checking every 20 ms) until `check` holds; fails the test naming
+/// `what` otherwise.
+pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// A database name no other test (or test process) uses, at most 63 characters (MySQL
 /// allows 64, PostgreSQL 63): long test names are cut, the unique tail is kept.
 pub fn unique_name(prefix: &str) -> String {

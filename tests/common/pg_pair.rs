@@ -195,6 +195,18 @@ impl PgPair {
         );
     }
 
+    /// Creates database `name` on the primary (the replica follows).
+    pub async fn create_database(&self, name: &str) {
+        use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+        let mut admin = diesel_async::AsyncPgConnection::establish(&self.primary_url("postgres"))
+            .await
+            .expect("connect to the pair's primary");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create the database");
+    }
+
     /// `postgres://..` of database `db` on the primary.
     pub fn primary_url(&self, db: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.primary_port)
