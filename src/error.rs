@@ -152,6 +152,36 @@ pub enum Error {
         /// The shard-key column the update sets.
         column: &'static str,
     },
+    /// A shard cannot take part in a transaction across shards: SQLite, or a PostgreSQL
+    /// server that does not allow prepared transactions. Nothing was written.
+    #[error("shard `{shard}` cannot take part in a transaction across shards: {reason}")]
+    TwoPhaseUnavailable {
+        /// The shard (or shards).
+        shard: String,
+        /// Why, and what to change.
+        reason: String,
+    },
+    /// A transaction across shards was rolled back on every shard.
+    #[error("transaction {id} across shards was rolled back on every shard: {cause}")]
+    TransactionAborted {
+        /// The distributed transaction's id.
+        id: String,
+        /// Why.
+        cause: String,
+    },
+    /// The outcome of a transaction across shards could not be read back after a failure;
+    /// [`crate::Sharded::recover_in_doubt`] settles it (all shards commit or none does).
+    #[error(
+        "transaction {id} across shards is in doubt: its decision on shard `{shard}` could not be read ({cause}); recover_in_doubt() settles it"
+    )]
+    TransactionInDoubt {
+        /// The distributed transaction's id.
+        id: String,
+        /// The shard that holds its decision.
+        shard: String,
+        /// Why it could not be read.
+        cause: String,
+    },
     /// A migration failed (names the database and the migration).
     #[error(transparent)]
     Migration(crate::migrate::MigrationError),
@@ -241,6 +271,9 @@ impl Error {
             Error::Config(_) => "Config",
             Error::Database(_) => "Database",
             Error::Query { .. } => "Query",
+            Error::TwoPhaseUnavailable { .. } => "TwoPhaseUnavailable",
+            Error::TransactionAborted { .. } => "TransactionAborted",
+            Error::TransactionInDoubt { .. } => "TransactionInDoubt",
         }
     }
 
@@ -286,6 +319,8 @@ impl Error {
                 | Error::NoStrategy { .. }
                 | Error::ShardKeyImmutable { .. }
                 | Error::CrossShardInTransaction { .. }
+                | Error::TwoPhaseUnavailable { .. }
+                | Error::TransactionAborted { .. }
                 | Error::DuplicateKey { .. }
                 | Error::ForeignKeyViolation { .. }
         )

@@ -26,6 +26,7 @@ mod node;
 mod pool;
 mod position;
 mod probe;
+mod queries;
 pub(crate) mod settings;
 mod setup;
 pub(crate) mod written;
@@ -44,6 +45,7 @@ pub(crate) fn metrics_statement(
 
 pub(crate) use breaker::Breaker;
 pub use breaker::BreakerState;
+pub(crate) use node::NodeConn;
 pub use node::{Node, NodeRole};
 pub use pool::{Pool, PoolConfig, PooledConnection, ShardConnection};
 pub use position::{Gtid, Position, PositionParseError};
@@ -126,6 +128,8 @@ pub struct Cluster<C: ShardConnection> {
     /// The handle's writes, for the read-your-writes of reads outside a session.
     written: std::sync::Mutex<written::Written>,
     rediscovering: tokio::sync::Mutex<()>,
+    /// The shard was checked for transactions across shards (its decision table exists).
+    pub(crate) two_phase_ready: std::sync::atomic::AtomicBool,
 }
 
 impl<C: ShardConnection> Cluster<C> {
@@ -177,6 +181,7 @@ impl<C: ShardConnection> Cluster<C> {
             random_state: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
             written: std::sync::Mutex::new(written::Written::default()),
             rediscovering: tokio::sync::Mutex::new(()),
+            two_phase_ready: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

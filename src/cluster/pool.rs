@@ -201,6 +201,23 @@ pub trait ShardConnection: diesel_async::AsyncConnection + Send + 'static {
     ) -> impl Future<Output = diesel::QueryResult<Option<super::Position>>> + Send {
         std::future::ready(Ok(None))
     }
+    /// The `item` text column of the rows of `sql` (grant's own bookkeeping queries).
+    #[doc(hidden)]
+    fn texts(
+        _conn: &mut Self,
+        _sql: String,
+    ) -> impl Future<Output = diesel::QueryResult<Vec<String>>> + Send {
+        std::future::ready(Err(diesel::result::Error::QueryBuilderError(
+            "not supported on this backend".into(),
+        )))
+    }
+    /// The prepared two-phase branches on the server, as (transaction id, branch qualifier).
+    #[doc(hidden)]
+    fn prepared_branches(
+        _conn: &mut Self,
+    ) -> impl Future<Output = diesel::QueryResult<Vec<(String, String)>>> + Send {
+        std::future::ready(Ok(Vec::new()))
+    }
     /// What can ask the server to stop the statement running on `conn` (after a timeout).
     #[doc(hidden)]
     fn cancel_handle(_conn: &Self) -> Option<super::cancel::CancelHandle> {
@@ -237,6 +254,29 @@ impl ShardConnection for diesel_async::AsyncPgConnection {
     fn cancel_handle(conn: &Self) -> Option<super::cancel::CancelHandle> {
         Some(super::cancel::CancelHandle::postgres(conn.cancel_token()))
     }
+    fn texts(
+        conn: &mut Self,
+        sql: String,
+    ) -> impl Future<Output = diesel::QueryResult<Vec<String>>> + Send {
+        super::queries::pg_texts(conn, sql)
+    }
+    async fn prepared_branches(conn: &mut Self) -> diesel::QueryResult<Vec<(String, String)>> {
+        // `<id>-<participant hash>`: the id is the first 55 characters.
+        let gids = super::queries::pg_texts(
+            conn,
+            "SELECT gid AS item FROM pg_prepared_xacts \
+             WHERE database = current_database() AND gid LIKE 'grant-%'"
+                .to_owned(),
+        )
+        .await?;
+        Ok(gids
+            .into_iter()
+            .filter_map(|g| {
+                let (id, participant) = (g.get(..55)?, g.get(56..)?);
+                Some((id.to_owned(), participant.to_owned()))
+            })
+            .collect())
+    }
 }
 
 #[cfg(feature = "mysql")]
@@ -264,6 +304,17 @@ impl ShardConnection for diesel_async::AsyncMysqlConnection {
         conn: &mut Self,
     ) -> impl Future<Output = diesel::QueryResult<Option<super::Position>>> + Send {
         super::probe::mysql_replay_position(conn)
+    }
+    fn texts(
+        conn: &mut Self,
+        sql: String,
+    ) -> impl Future<Output = diesel::QueryResult<Vec<String>>> + Send {
+        super::queries::mysql_texts(conn, sql)
+    }
+    fn prepared_branches(
+        conn: &mut Self,
+    ) -> impl Future<Output = diesel::QueryResult<Vec<(String, String)>>> + Send {
+        super::queries::mysql_xa_recover(conn)
     }
 }
 

@@ -2,6 +2,7 @@
 //! key, and [`crate::Sharded`], which runs them on the right shard's pool.
 
 mod access;
+mod across;
 mod attempts;
 mod builder;
 mod causal_token;
@@ -28,6 +29,8 @@ mod update_set;
 pub(crate) use crate::cluster::exec::Plan;
 pub(crate) use access::Access;
 pub use access::{ReadKind, ReadOnly, StatementKind, WriteKind, Writes, read_only, writes};
+pub(crate) use across::name_hash as two_phase_name_hash;
+pub use across::{CrossRun, CrossTransaction, Recovery};
 pub(crate) use attempts::{Attempts, Fresh};
 pub use attempts::{Idempotent, Rerun, Retries, RunOnce};
 pub use builder::ShardedBuilder;

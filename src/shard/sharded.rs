@@ -259,7 +259,7 @@ impl<C: ShardConnection> Sharded<C> {
         self.cluster_by_id(id)
     }
 
-    fn cluster_by_id(&self, shard: ShardId) -> Result<&Cluster<C>> {
+    pub(crate) fn cluster_by_id(&self, shard: ShardId) -> Result<&Cluster<C>> {
         self.inner
             .clusters
             .get(shard.index())

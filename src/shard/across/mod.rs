@@ -1,0 +1,490 @@
+//! Transactions across shards: two-phase commit with a decision that cannot split.
+//!
+//! In a [`CrossTransaction`] ([`Sharded::transaction_across`]), each statement runs on its shard's primary in
+//! that shard's branch of one distributed transaction (PostgreSQL: a transaction later
+//! `PREPARE`d; MySQL / MariaDB: an XA branch). At the end:
+//!
+//! 1. one shard touched: it commits, one phase;
+//! 2. otherwise every shard but the first one touched (the **decider**) prepares; a failed
+//!    prepare rolls everything back;
+//! 3. the decider inserts `(id, 'commit')` into its `grant_2pc_decisions` table **in its own
+//!    transaction** and commits it: that commit is the decision;
+//! 4. the prepared branches commit.
+//!
+//! A recovery ([`Sharded::recover_in_doubt`]) that finds a prepared branch without a decision
+//! inserts `(id, 'abort')` on the decider. The primary key makes the two inserts exclusive:
+//! while the coordinator's transaction holding `'commit'` is open, the recovery's insert
+//! waits for it; if the recovery's `'abort'` lands first, the coordinator's insert fails and
+//! it rolls back. So a recovery never decides differently from a coordinator that is still
+//! alive, however slow, and no timeout takes part in the decision.
+
+mod protocol;
+mod recover;
+
+pub(crate) use protocol::name_hash;
+pub use recover::Recovery;
+
+use super::dispatch::Target;
+use super::operation::{Execute, First, GetResult, Load, Operation};
+use super::{Route, RoutedStatement, ShardId, Sharded, StatementKind};
+use crate::cluster::exec::{StatementTimeout, run_bounded, statement_error};
+use crate::cluster::{Cluster, NodeConn, ShardConnection};
+use crate::{Error, Result};
+use protocol::{Dialect, run_all};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// One shard's branch.
+struct Branch<'a, C: ShardConnection> {
+    shard: ShardId,
+    name: Arc<str>,
+    hash: String,
+    node: Arc<str>,
+    conn: NodeConn<'a, C>,
+}
+
+/// What a distributed transaction holds while its closure runs.
+struct CrossState<'a, C: ShardConnection> {
+    sharded: &'a Sharded<C>,
+    dialect: Dialect,
+    /// Set by the first statement: it names the decider, the first shard touched.
+    id: Option<String>,
+    branches: Vec<Branch<'a, C>>,
+    timeout: StatementTimeout,
+    /// A statement timed out: its connection is mid-statement, the transaction can only
+    /// roll back.
+    broken: bool,
+}
+
+/// A transaction across shards (see [`Sharded::transaction_across`]). Each statement goes to
+/// the shard its route names, in that shard's branch of the transaction; [`commit`]
+/// commits on every shard or none. Dropped without `commit`, it rolls back: its
+/// connections are discarded and the servers abort their open branches.
+///
+/// [`commit`]: CrossTransaction::commit
+pub struct CrossTransaction<'a, C: ShardConnection> {
+    state: CrossState<'a, C>,
+}
+
+impl<'a, C: ShardConnection> CrossState<'a, C> {
+    /// The branch of `shard`, begun on first use.
+    async fn branch(&mut self, shard: ShardId) -> Result<&mut Branch<'a, C>> {
+        if let Some(i) = self.branches.iter().position(|b| b.shard == shard) {
+            return Ok(&mut self.branches[i]);
+        }
+        let sharded: &'a Sharded<C> = self.sharded;
+        let cluster = sharded.cluster_by_id(shard)?;
+        let name = cluster.name().clone();
+        let id = self
+            .id
+            .get_or_insert_with(|| protocol::new_id(&name))
+            .clone();
+        let hash = name_hash(&name);
+        let (_, node) = cluster.current_primary();
+        let mut conn = node.checkout().await?;
+        ready(cluster, self.dialect, conn.conn(), self.timeout).await?;
+        bounded(conn.conn(), &[self.dialect.begin(&id, &hash)], self.timeout)
+            .await
+            .map_err(|e| e.on(&name))?;
+        self.branches.push(Branch {
+            shard,
+            name,
+            hash,
+            node: Arc::from(node.label()),
+            conn,
+        });
+        let last = self.branches.len() - 1;
+        Ok(&mut self.branches[last])
+    }
+}
+
+/// A failure of grant's own statements of the protocol.
+enum ProtocolError {
+    Timeout,
+    Db(diesel::result::Error),
+}
+
+impl ProtocolError {
+    fn on(self, shard: &str) -> Error {
+        match self {
+            ProtocolError::Timeout => Error::ShardUnavailable {
+                shard: shard.to_owned(),
+                cause: "a two-phase commit statement timed out".into(),
+            },
+            ProtocolError::Db(e) => statement_error(shard, None, e),
+        }
+    }
+}
+
+/// Runs `statements` on `conn` within `timeout`.
+async fn bounded<C: ShardConnection>(
+    conn: &mut C,
+    statements: &[String],
+    timeout: StatementTimeout,
+) -> std::result::Result<(), ProtocolError> {
+    let run = run_all(conn, statements);
+    match timeout {
+        StatementTimeout::After(after) => match tokio::time::timeout(after, run).await {
+            Ok(result) => result.map_err(ProtocolError::Db),
+            Err(_) => Err(ProtocolError::Timeout),
+        },
+        StatementTimeout::Never => run.await.map_err(ProtocolError::Db),
+    }
+}
+
+/// Checks once per shard that it can take part (PostgreSQL allows prepared transactions)
+/// and that its decision table exists.
+async fn ready<C: ShardConnection>(
+    cluster: &Cluster<C>,
+    dialect: Dialect,
+    conn: &mut C,
+    timeout: StatementTimeout,
+) -> Result<()> {
+    if cluster.two_phase_ready.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let shard = cluster.name();
+    if dialect == Dialect::Postgres {
+        let setting = C::texts(
+            conn,
+            "SELECT current_setting('max_prepared_transactions') AS item".to_owned(),
+        )
+        .await
+        .map_err(|e| statement_error(shard, None, e))?;
+        if setting.first().map(String::as_str) == Some("0") {
+            return Err(Error::TwoPhaseUnavailable {
+                shard: shard.to_string(),
+                reason: "the server has max_prepared_transactions = 0: set it above 0 (and as \
+                         high on its replicas) to allow prepared transactions"
+                    .into(),
+            });
+        }
+    }
+    bounded(conn, &[dialect.create_decisions()], timeout)
+        .await
+        .map_err(|e| e.on(shard))?;
+    cluster.two_phase_ready.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+impl<'a, C: ShardConnection> CrossTransaction<'a, C> {
+    /// The id of the distributed transaction (set once a statement ran).
+    pub fn id(&self) -> Option<&str> {
+        self.state.id.as_deref()
+    }
+
+    /// The shards the transaction has touched so far, in order (the first decides).
+    pub fn shards(&self) -> Vec<&str> {
+        self.state.branches.iter().map(|b| &*b.name).collect()
+    }
+
+    async fn run_statement<S, O>(&mut self, statement: S, op: O) -> Result<O::Output>
+    where
+        S: RoutedStatement,
+        S::Query: StatementKind,
+        O: Operation<C, S::Query>,
+    {
+        let (query, route) = statement.into_parts();
+        let routing = self.state.sharded.routing();
+        let shard = match route.target(routing)? {
+            Target::One(shard) => shard,
+            Target::All => {
+                return Err(Error::CrossShardInTransaction {
+                    transaction_shard: "(a cross-shard transaction)".into(),
+                    statement_route: "every shard: route each statement to one shard".into(),
+                });
+            }
+        };
+        super::immutable::check_raw::<S::Query, O, C>(&query, &route)?;
+        if self.state.broken {
+            return Err(Error::TransactionAborted {
+                id: self.state.id.clone().unwrap_or_default(),
+                cause: "an earlier statement timed out".into(),
+            });
+        }
+        let table = route.table();
+        let timeout = self.state.timeout;
+        let branch = self.state.branch(shard).await?;
+        let started = std::time::Instant::now();
+        let result = run_bounded(op, query, branch.conn.conn(), timeout).await;
+        crate::cluster::metrics_statement(
+            &branch.name,
+            &branch.node,
+            <S::Query as StatementKind>::ACCESS,
+            crate::cluster::Outcome::of(&result),
+            started.elapsed(),
+        );
+        match result {
+            Ok(value) => Ok(value),
+            Err(Some(e)) => Err(statement_error(&branch.name, table, e)),
+            Err(None) => {
+                let error = Error::StatementTimeout {
+                    shard: branch.name.to_string(),
+                    node: branch.node.to_string(),
+                    after: timeout.after(),
+                };
+                self.state.broken = true;
+                Err(error)
+            }
+        }
+    }
+
+    /// Prepares a routed statement to run in this transaction, on the shard its route
+    /// names: continue with `.load()`, `.get_result()`, `.first()` or `.execute()`.
+    pub fn run<S: RoutedStatement>(&mut self, statement: S) -> CrossRun<'_, 'a, C, S>
+    where
+        S::Query: StatementKind,
+    {
+        CrossRun {
+            tx: self,
+            statement,
+        }
+    }
+}
+
+/// A routed statement about to run in a [`CrossTransaction`].
+#[must_use = "a statement runs only when `.load()`, `.get_result()`, `.first()` or `.execute()` is awaited"]
+pub struct CrossRun<'t, 'a, C: ShardConnection, S> {
+    tx: &'t mut CrossTransaction<'a, C>,
+    statement: S,
+}
+
+impl<C: ShardConnection, S: RoutedStatement> CrossRun<'_, '_, C, S>
+where
+    S::Query: StatementKind,
+{
+    /// All rows of a routed select.
+    pub async fn load<U>(self) -> Result<Vec<U>>
+    where
+        Load<U>: Operation<C, S::Query, Output = Vec<U>>,
+    {
+        self.tx.run_statement(self.statement, Load::new()).await
+    }
+
+    /// Exactly one row.
+    pub async fn get_result<U>(self) -> Result<U>
+    where
+        GetResult<U>: Operation<C, S::Query, Output = U>,
+    {
+        self.tx
+            .run_statement(self.statement, GetResult::new())
+            .await
+    }
+
+    /// The first row.
+    pub async fn first<U>(self) -> Result<U>
+    where
+        First<U>: Operation<C, S::Query, Output = U>,
+    {
+        self.tx.run_statement(self.statement, First::new()).await
+    }
+
+    /// The affected rows of an insert, update or delete.
+    pub async fn execute(self) -> Result<usize>
+    where
+        Execute: Operation<C, S::Query, Output = usize>,
+    {
+        self.tx.run_statement(self.statement, Execute).await
+    }
+}
+
+impl<C: ShardConnection> Sharded<C> {
+    /// Begins a transaction across the shards its statements will touch: every shard
+    /// commits or none does (two-phase commit; see the README's design notes). Statements
+    /// routed by key (`find_key`, `update_key`, `.for_shard_key(..)`, `.on_shard(..)`) run
+    /// on their shards' primaries; one routed to every shard is refused.
+    ///
+    /// Errors: [`Error::TwoPhaseUnavailable`] for SQLite here, and at a shard's first
+    /// statement for a PostgreSQL server with `max_prepared_transactions = 0` (before
+    /// anything is written there). [`CrossTransaction::commit`] says what else can happen.
+    ///
+    /// ```
+    /// # use grant::__doc_schema::two_sqlite_shards;
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// // SQLite files have no prepared transactions: refused before anything runs.
+    /// let refused = shards.transaction_across();
+    /// assert!(matches!(refused, Err(grant::Error::TwoPhaseUnavailable { .. })));
+    /// # }
+    /// ```
+    pub fn transaction_across(&self) -> Result<CrossTransaction<'_, C>> {
+        let Some(dialect) = Dialect::of(C::BACKEND) else {
+            return Err(Error::TwoPhaseUnavailable {
+                shard: self.shard_names().join(", "),
+                reason: format!(
+                    "{} has no prepared transactions: grant does not make its shard files \
+                     commit atomically together",
+                    C::BACKEND
+                ),
+            });
+        };
+        Ok(CrossTransaction {
+            state: CrossState {
+                sharded: self,
+                dialect,
+                id: None,
+                branches: Vec::new(),
+                timeout: self.statement_timeout(),
+                broken: false,
+            },
+        })
+    }
+}
+
+impl<C: ShardConnection> CrossTransaction<'_, C> {
+    /// Commits on every shard the transaction touched, or on none: one phase for one shard;
+    /// otherwise every shard but the first touched prepares, the first records the decision
+    /// in its own transaction and commits, and the prepared branches commit.
+    ///
+    /// Errors (nothing was committed unless said): a shard that fails to prepare (its
+    /// error; everything rolls back); [`Error::TransactionAborted`] when a recovery decided
+    /// first, or a statement had timed out; [`Error::TransactionInDoubt`] when the decision
+    /// could not be read back after a failure ([`Sharded::recover_in_doubt`] settles it).
+    /// A branch that cannot commit after the decision stays prepared, is logged, and is
+    /// committed by the next recovery: the commit is decided, so this returns `Ok`.
+    pub async fn commit(self) -> Result<()> {
+        let state = self.state;
+        if state.broken {
+            let id = state.id.clone().unwrap_or_default();
+            roll_back(state, 0).await;
+            return Err(Error::TransactionAborted {
+                id,
+                cause: "a statement timed out".into(),
+            });
+        }
+        let span = tracing::debug_span!(
+            "grant.transaction_across",
+            id = state.id.as_deref().unwrap_or("-"),
+            shards = state.branches.len(),
+        );
+        tracing::Instrument::instrument(finish(state), span).await
+    }
+
+    /// Rolls back on every shard the transaction touched.
+    pub async fn rollback(self) {
+        roll_back(self.state, 0).await;
+    }
+}
+
+/// Rolls back every branch; the first `prepared` (after the decider) are prepared. Best
+/// effort: a branch that cannot be rolled back now stays for [`Sharded::recover_in_doubt`]
+/// (no decision exists, so recovery aborts it).
+async fn roll_back<C: ShardConnection>(state: CrossState<'_, C>, prepared: usize) {
+    let id = state.id.unwrap_or_default();
+    for (i, mut branch) in state.branches.into_iter().enumerate() {
+        let statements = if i >= 1 && i <= prepared {
+            vec![state.dialect.rollback_prepared(&id, &branch.hash)]
+        } else {
+            state.dialect.rollback_open(&id, &branch.hash)
+        };
+        match bounded(branch.conn.conn(), &statements, state.timeout).await {
+            Ok(()) => branch.conn.finished(),
+            Err(_) => {
+                tracing::warn!(id, shard = %branch.name, "a branch could not be rolled back now; recover_in_doubt() will");
+            }
+        }
+    }
+}
+
+/// Commits: one phase for one shard; otherwise prepare, decide on the decider, commit the
+/// prepared branches.
+async fn finish<C: ShardConnection>(mut state: CrossState<'_, C>) -> Result<()> {
+    let (dialect, timeout) = (state.dialect, state.timeout);
+    let Some(id) = state.id.clone() else {
+        return Ok(()); // No statement ran.
+    };
+    if state.branches.len() == 1 {
+        let mut branch = state.branches.remove(0);
+        bounded(
+            branch.conn.conn(),
+            &dialect.commit_one_phase(&id, &branch.hash),
+            timeout,
+        )
+        .await
+        .map_err(|e| e.on(&branch.name))?;
+        branch.conn.finished();
+        return Ok(());
+    }
+    // Phase one: every branch but the decider's prepares.
+    for i in 1..state.branches.len() {
+        let branch = &mut state.branches[i];
+        let prepare = dialect.prepare(&id, &branch.hash);
+        if let Err(e) = bounded(branch.conn.conn(), &prepare, timeout).await {
+            let error = e.on(&branch.name);
+            roll_back(state, i - 1).await;
+            return Err(error);
+        }
+    }
+    // The decision: the decider's own transaction records it and commits.
+    let decider = &mut state.branches[0];
+    let decided = bounded(decider.conn.conn(), &[dialect.decide_commit(&id)], timeout).await;
+    if let Err(e) = decided {
+        let cause = e.on(&decider.name).to_string();
+        let prepared = state.branches.len() - 1;
+        roll_back(state, prepared).await;
+        return Err(Error::TransactionAborted { id, cause });
+    }
+    let committed = bounded(
+        decider.conn.conn(),
+        &dialect.commit_one_phase(&id, &decider.hash),
+        timeout,
+    )
+    .await;
+    let decider_name = decider.name.clone();
+    let decider_shard = decider.shard;
+    let commit = match committed {
+        Ok(()) => true,
+        // The commit's outcome is unknown: the decision table says it.
+        Err(_) => {
+            tracing::warn!(id, shard = %decider_name, "the decision's commit failed; reading it back");
+            let decider_cluster = state.sharded.cluster_by_id(decider_shard)?;
+            recover::decide(decider_cluster, dialect, &id, timeout)
+                .await
+                .map_err(|cause| Error::TransactionInDoubt {
+                    id: id.clone(),
+                    shard: decider_name.to_string(),
+                    cause,
+                })?
+        }
+    };
+    let mut branches = state.branches.into_iter();
+    let Some(mut decider) = branches.next() else {
+        return Ok(());
+    };
+    // Phase two: the prepared branches follow the decision.
+    let mut pending = Vec::new();
+    for mut branch in branches {
+        let statement = if commit {
+            dialect.commit_prepared(&id, &branch.hash)
+        } else {
+            dialect.rollback_prepared(&id, &branch.hash)
+        };
+        match bounded(branch.conn.conn(), &[statement], timeout).await {
+            Ok(()) => branch.conn.finished(),
+            Err(_) => pending.push(branch.name.to_string()),
+        }
+    }
+    if !commit {
+        return Err(Error::TransactionAborted {
+            id,
+            cause: "a recovery decided to abort before the coordinator".into(),
+        });
+    }
+    if !pending.is_empty() {
+        tracing::warn!(id, shards = ?pending, "committed, but these branches are still prepared: recover_in_doubt() commits them");
+        return Ok(());
+    }
+    // Every branch committed: the decision is no longer needed. (A recovery that read the
+    // branch list before these commits finds no branch left to act on.)
+    if bounded(decider.conn.conn(), &[dialect.forget(&id)], timeout)
+        .await
+        .is_ok()
+    {
+        decider.conn.finished();
+    }
+    Ok(())
+}
+
+crate::opaque_debug::opaque_debug!(['a, C: ShardConnection] CrossTransaction<'a, C>, "CrossTransaction");
+crate::opaque_debug::opaque_debug!(['t, 'a, C: ShardConnection, S] CrossRun<'t, 'a, C, S>, "CrossRun");

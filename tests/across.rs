@@ -1,0 +1,356 @@
+//! Transactions across shards (two-phase commit) on real servers: transfers between accounts
+//! on different shards keep the total on 4 PostgreSQL and 2 MariaDB shards; a statement
+//! error, a drop and a failed prepare roll everything back; recovery settles branches left
+//! prepared, by their decision, and decides like a coordinator that is still alive.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod common;
+#[path = "../schema/mod.rs"]
+mod schema;
+
+use common::{Backend, TestShards};
+use diesel::sql_types::BigInt;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use grant::prelude::*;
+use grant::shard::Modulo;
+use grant::{Error, Sharded};
+use schema::models::OrderItem;
+use schema::order_items;
+
+const ACCOUNTS: i64 = 8;
+const OPENING: i32 = 1_000;
+
+/// Accounts 0..8 (order_items rows `(i, 1)` holding `quantity`), two per shard on 4 shards.
+macro_rules! open_accounts {
+    ($conn:ty, $shards:expr) => {{
+        let sharded = $shards
+            .builder::<$conn>()
+            .strategy(Modulo::new($shards.dbs.len() as u32).unwrap())
+            .build()
+            .unwrap();
+        for order_id in 0..ACCOUNTS {
+            sharded
+                .insert(&OrderItem {
+                    order_id,
+                    product_id: 1,
+                    quantity: OPENING,
+                })
+                .await
+                .unwrap();
+        }
+        sharded
+    }};
+}
+
+/// Moves `amount` from account `from` to `to` in one transaction across their shards,
+/// locking the lower account first (a global order: no deadlock across shards).
+macro_rules! transfer {
+    ($sharded:expr, $from:expr, $to:expr, $amount:expr) => {{
+        let (from, to, amount): (i64, i64, i32) = ($from, $to, $amount);
+        let mut tx = $sharded.transaction_across().unwrap();
+        let mut steps = [(from, -amount), (to, amount)];
+        steps.sort();
+        let mut result = Ok(());
+        for (account, delta) in steps {
+            let step = tx
+                .run(
+                    order_items::table
+                        .update_key((account, 1))
+                        .set(order_items::quantity.eq(order_items::quantity + delta)),
+                )
+                .execute()
+                .await;
+            if let Err(e) = step {
+                result = Err(e);
+                break;
+            }
+        }
+        match result {
+            Ok(()) => tx.commit().await,
+            Err(e) => {
+                tx.rollback().await;
+                Err(e)
+            }
+        }
+    }};
+}
+
+/// The sum of all balances, read on each shard.
+macro_rules! total {
+    ($sharded:expr) => {{
+        let rows: grant::shard::PerShard<Vec<i32>> = $sharded
+            .run(
+                order_items::table
+                    .select(order_items::quantity)
+                    .on_all_shards(),
+            )
+            .load()
+            .await
+            .unwrap();
+        rows.into_iter()
+            .flat_map(|r| r.value)
+            .map(i64::from)
+            .sum::<i64>()
+    }};
+}
+
+/// Concurrent transfers between accounts on different shards: every one commits, and the
+/// total is what it was.
+macro_rules! transfers_keep_the_total {
+    ($conn:ty, $shards:expr) => {{
+        let sharded: Sharded<$conn> = open_accounts!($conn, $shards);
+        let tasks: Vec<_> = (0..4i64)
+            .map(|t| {
+                let sharded = sharded.clone();
+                tokio::spawn(async move {
+                    for i in 0..20i64 {
+                        let from = (t + i) % ACCOUNTS;
+                        let to = (from + 1) % ACCOUNTS; // the next shard
+                        transfer!(sharded, from, to, 7).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(total!(sharded), ACCOUNTS * i64::from(OPENING));
+        let settled = sharded.recover_in_doubt().await.unwrap();
+        assert_eq!(
+            settled,
+            grant::shard::Recovery::default(),
+            "nothing left prepared"
+        );
+        sharded
+    }};
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_transfers_across_4_shards() {
+    let shards = TestShards::new(Backend::Pg, 4, "across").await;
+    let sharded = transfers_keep_the_total!(diesel_async::AsyncPgConnection, shards);
+    for (i, db) in shards.dbs.iter().enumerate() {
+        let mut conn = db.pg().await;
+        let prepared: i64 = diesel::select(diesel::dsl::sql::<BigInt>(
+            "(SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database())",
+        ))
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(prepared, 0, "shard {i}");
+        let decisions: i64 = diesel::select(diesel::dsl::sql::<BigInt>(
+            "(SELECT count(*) FROM grant_2pc_decisions)",
+        ))
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(
+            decisions, 0,
+            "shard {i}: decisions are forgotten once followed"
+        );
+    }
+    drop(sharded);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mariadb_transfers_across_2_shards() {
+    let shards = TestShards::new(Backend::Mysql, 2, "across").await;
+    transfers_keep_the_total!(diesel_async::AsyncMysqlConnection, shards);
+}
+
+/// A statement error, a dropped transaction and a failed prepare each leave every shard as
+/// it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_roll_back_every_shard() {
+    let shards = TestShards::new(Backend::Pg, 2, "across_fail").await;
+    let sharded = open_accounts!(diesel_async::AsyncPgConnection, shards);
+    let balance = async |account: i64| -> i32 {
+        sharded
+            .find::<OrderItem, _>((account, 1))
+            .await
+            .unwrap()
+            .unwrap()
+            .quantity
+    };
+
+    // A statement fails on the second shard (a duplicate key): rolled back, explicitly.
+    let mut tx = sharded.transaction_across().unwrap();
+    tx.run(
+        order_items::table
+            .update_key((0, 1))
+            .set(order_items::quantity.eq(0)),
+    )
+    .execute()
+    .await
+    .unwrap();
+    let duplicate = tx
+        .run(
+            diesel::insert_into(order_items::table)
+                .values(&OrderItem {
+                    order_id: 1,
+                    product_id: 1,
+                    quantity: 1,
+                })
+                .for_shard_key(order_items::ShardKey { order_id: 1 }),
+        )
+        .execute()
+        .await;
+    assert!(
+        matches!(duplicate, Err(Error::DuplicateKey { .. })),
+        "{duplicate:?}"
+    );
+    tx.rollback().await;
+    assert_eq!(balance(0).await, OPENING);
+
+    // Dropped without a commit: rolled back.
+    {
+        let mut tx = sharded.transaction_across().unwrap();
+        tx.run(
+            order_items::table
+                .update_key((0, 1))
+                .set(order_items::quantity.eq(0)),
+        )
+        .execute()
+        .await
+        .unwrap();
+    }
+    assert_eq!(balance(0).await, OPENING);
+
+    // The second shard refuses to prepare (a deferred unique constraint, checked at
+    // PREPARE): nothing commits anywhere.
+    let mut direct = shards.dbs[1].pg().await;
+    direct
+        .batch_execute("CREATE TABLE deferred (k INT UNIQUE DEFERRABLE INITIALLY DEFERRED)")
+        .await
+        .unwrap();
+    let mut tx = sharded.transaction_across().unwrap();
+    tx.run(
+        order_items::table
+            .update_key((0, 1))
+            .set(order_items::quantity.eq(0)),
+    )
+    .execute()
+    .await
+    .unwrap();
+    tx.run(
+        grant::shard::writes(diesel::sql_query("INSERT INTO deferred VALUES (1), (1)"))
+            .on_shard("s1"),
+    )
+    .execute()
+    .await
+    .unwrap();
+    let refused = tx.commit().await;
+    assert!(refused.is_err(), "the prepare failed");
+    assert_eq!(balance(0).await, OPENING);
+    let rows: i64 = diesel::select(diesel::dsl::sql::<BigInt>(
+        "(SELECT count(*) FROM deferred)",
+    ))
+    .get_result(&mut direct)
+    .await
+    .unwrap();
+    assert_eq!(rows, 0);
+    assert_eq!(
+        sharded.recover_in_doubt().await.unwrap(),
+        grant::shard::Recovery::default()
+    );
+}
+
+/// Branches left prepared by a coordinator that stopped: with no decision, recovery aborts;
+/// with `commit` recorded, it commits; and while a coordinator's `commit` is still
+/// uncommitted on the decider, recovery waits for it and follows it.
+#[tokio::test(flavor = "multi_thread")]
+async fn recovery_follows_the_decision() {
+    let shards = TestShards::new(Backend::Pg, 2, "across_rec").await;
+    let sharded = open_accounts!(diesel_async::AsyncPgConnection, shards);
+    // Creates the decision tables.
+    transfer!(sharded, 0, 1, 1).unwrap();
+    let (s0, s1) = (
+        grant::__private::two_phase_name_hash("s0"),
+        grant::__private::two_phase_name_hash("s1"),
+    );
+    // A branch on s1 (account 1 += 100) of a transaction decided on s0, prepared and left.
+    let leave_prepared = async |n: u32| -> String {
+        let id = format!("grant-{:032x}-{s0}", n);
+        let mut conn = shards.dbs[1].pg().await;
+        conn.batch_execute(&format!(
+            "BEGIN; UPDATE order_items SET quantity = quantity + 100 WHERE order_id = 1; \
+             PREPARE TRANSACTION '{id}-{s1}'"
+        ))
+        .await
+        .unwrap();
+        id
+    };
+    let account_1 = async || -> i32 {
+        sharded
+            .find::<OrderItem, _>((1, 1))
+            .await
+            .unwrap()
+            .unwrap()
+            .quantity
+    };
+    let before = account_1().await;
+
+    // No decision: aborted.
+    leave_prepared(1).await;
+    let settled = sharded.recover_in_doubt().await.unwrap();
+    assert_eq!((settled.committed, settled.rolled_back), (0, 1));
+    assert_eq!(account_1().await, before);
+
+    // `commit` recorded: committed.
+    let id = leave_prepared(2).await;
+    let mut decider = shards.dbs[0].pg().await;
+    decider
+        .batch_execute(&format!(
+            "INSERT INTO grant_2pc_decisions (id, decision) VALUES ('{id}', 'commit')"
+        ))
+        .await
+        .unwrap();
+    let settled = sharded.recover_in_doubt().await.unwrap();
+    assert_eq!((settled.committed, settled.rolled_back), (1, 0));
+    assert_eq!(account_1().await, before + 100);
+    // Idempotent.
+    assert_eq!(
+        sharded.recover_in_doubt().await.unwrap(),
+        grant::shard::Recovery::default()
+    );
+
+    // A slow coordinator: its `commit` is written but not yet committed when recovery runs.
+    let id = leave_prepared(3).await;
+    decider
+        .batch_execute(&format!(
+            "BEGIN; INSERT INTO grant_2pc_decisions (id, decision) VALUES ('{id}', 'commit')"
+        ))
+        .await
+        .unwrap();
+    let recovery = {
+        let sharded = sharded.clone();
+        tokio::spawn(async move { sharded.recover_in_doubt().await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !recovery.is_finished(),
+        "recovery waits for the live coordinator"
+    );
+    decider.batch_execute("COMMIT").await.unwrap();
+    let settled = recovery.await.unwrap().unwrap();
+    assert_eq!((settled.committed, settled.rolled_back), (1, 0));
+    assert_eq!(account_1().await, before + 200);
+}
+
+/// SQLite shards are refused before anything runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_is_refused() {
+    let shards = TestShards::new(Backend::Sqlite, 2, "across_lite").await;
+    let sharded = shards
+        .builder::<grant::sqlite::AsyncSqliteConnection>()
+        .strategy(Modulo::new(2).unwrap())
+        .build()
+        .unwrap();
+    let refused = sharded.transaction_across();
+    assert!(
+        matches!(&refused, Err(Error::TwoPhaseUnavailable { reason, .. }) if reason.contains("sqlite")),
+        "{refused:?}"
+    );
+}
