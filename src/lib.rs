@@ -59,6 +59,7 @@ pub mod cluster;
 mod condition;
 pub mod config;
 pub mod error;
+mod failpoint;
 pub mod key;
 pub mod migrate;
 mod opaque_debug;

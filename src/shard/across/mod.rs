@@ -415,7 +415,11 @@ async fn finish<C: ShardConnection>(mut state: CrossState<'_, C>) -> Result<()> 
             roll_back(state, i - 1).await;
             return Err(error);
         }
+        if i == 1 {
+            crate::failpoint::crash_at("2pc.after_first_prepare");
+        }
     }
+    crate::failpoint::crash_at("2pc.after_prepares");
     // The decision: the decider's own transaction records it and commits.
     let decider = &mut state.branches[0];
     let decided = bounded(decider.conn.conn(), &[dialect.decide_commit(&id)], timeout).await;
@@ -431,6 +435,9 @@ async fn finish<C: ShardConnection>(mut state: CrossState<'_, C>) -> Result<()> 
         timeout,
     )
     .await;
+    if committed.is_ok() {
+        crate::failpoint::crash_at("2pc.after_decision");
+    }
     let decider_name = decider.name.clone();
     let decider_shard = decider.shard;
     let commit = match committed {
@@ -464,6 +471,7 @@ async fn finish<C: ShardConnection>(mut state: CrossState<'_, C>) -> Result<()> 
             Ok(()) => branch.conn.finished(),
             Err(_) => pending.push(branch.name.to_string()),
         }
+        crate::failpoint::crash_at("2pc.after_first_commit");
     }
     if !commit {
         return Err(Error::TransactionAborted {
