@@ -354,3 +354,50 @@ async fn sqlite_is_refused() {
         "{refused:?}"
     );
 }
+
+/// `insert_all_atomic`: rows land on every shard, or, when one shard refuses its rows (a
+/// duplicate key there), on none.
+#[tokio::test(flavor = "multi_thread")]
+async fn atomic_batches_are_all_or_nothing() {
+    let shards = TestShards::new(Backend::Pg, 4, "across_batch").await;
+    let sharded = open_accounts!(diesel_async::AsyncPgConnection, shards);
+    let batch: Vec<OrderItem> = (100..140)
+        .map(|order_id| OrderItem {
+            order_id,
+            product_id: 1,
+            quantity: 1,
+        })
+        .collect();
+    let placed = sharded.insert_all_atomic(&batch).await.unwrap();
+    assert_eq!(placed.total(), 40);
+    assert!(placed.iter().all(|r| r.value == 10), "10 rows per shard");
+
+    // The next batch holds a row that exists on s3 (order 3): nothing of it lands.
+    let mut spoiled: Vec<OrderItem> = (200..240)
+        .map(|order_id| OrderItem {
+            order_id,
+            product_id: 1,
+            quantity: 1,
+        })
+        .collect();
+    spoiled.push(OrderItem {
+        order_id: 3,
+        product_id: 1,
+        quantity: 1,
+    });
+    let refused = sharded.insert_all_atomic(&spoiled).await;
+    assert!(
+        matches!(refused, Err(Error::DuplicateKey { .. })),
+        "{refused:?}"
+    );
+    let counts: grant::shard::PerShard<i64> = sharded
+        .run(order_items::table.count().on_all_shards())
+        .get_result()
+        .await
+        .unwrap();
+    assert_eq!(
+        counts.total(),
+        ACCOUNTS + 40,
+        "no row of the refused batch anywhere"
+    );
+}

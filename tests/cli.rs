@@ -450,3 +450,42 @@ fn print_schema_rewrites_diesels_output() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`orders`"));
 }
+
+/// `grant recover` settles a branch a crashed coordinator left prepared (no decision: it
+/// rolls back) and says so; a second run finds nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn recover_settles_prepared_branches() {
+    let dbs = [
+        TestDb::migrated(Backend::Pg, "cli_recover0").await,
+        TestDb::migrated(Backend::Pg, "cli_recover1").await,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let urls: Vec<String> = dbs.iter().map(|d| d.url.clone()).collect();
+    let config = topology(dir.path(), &urls);
+    let (s0, s1) = (
+        grant::__private::two_phase_name_hash("s0"),
+        grant::__private::two_phase_name_hash("s1"),
+    );
+    exec(&dbs[0], "CREATE TABLE IF NOT EXISTS grant_2pc_decisions (id VARCHAR(64) NOT NULL PRIMARY KEY, decision VARCHAR(8) NOT NULL)").await;
+    exec(
+        &dbs[1],
+        &format!(
+            "BEGIN; INSERT INTO order_items VALUES (9, 9, 9); \
+             PREPARE TRANSACTION 'grant-{:032x}-{s0}-{s1}'",
+            7
+        ),
+    )
+    .await;
+    let out = grant(&config, &["--json", "recover"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rolled_back"], 1, "{report}");
+    assert_eq!(report["committed"], 0);
+    let out = grant(&config, &["recover"]);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).starts_with("committed 0, rolled back 0, left prepared 0"),
+        "{}",
+        stdout(&out)
+    );
+}

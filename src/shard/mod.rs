@@ -14,7 +14,7 @@ mod id;
 mod immutable;
 pub(crate) mod operation;
 mod per_shard;
-mod records;
+pub(crate) mod records;
 mod route_key;
 mod routed;
 mod routing;

@@ -263,9 +263,10 @@ impl<C: ShardConnection> Sharded<C> {
         KeyFuture::new(self.insert_grouped(records))
     }
 
-    async fn insert_grouped<R>(&self, records: &[R]) -> Result<PerShard<usize>>
+    /// `records` grouped by the shard their keys route to, one group per shard.
+    pub(crate) fn group_by_shard<R>(&self, records: &[R]) -> Result<Vec<Vec<R>>>
     where
-        R: Keyed + InsertMany<C> + Clone + Send + Sync,
+        R: Keyed + Clone,
     {
         let mut groups: Vec<Vec<R>> = vec![Vec::new(); self.shard_count()];
         for record in records {
@@ -274,6 +275,14 @@ impl<C: ShardConnection> Sharded<C> {
                 group.push(record.clone());
             }
         }
+        Ok(groups)
+    }
+
+    async fn insert_grouped<R>(&self, records: &[R]) -> Result<PerShard<usize>>
+    where
+        R: Keyed + InsertMany<C> + Clone + Send + Sync,
+    {
+        let groups = self.group_by_shard(records)?;
         let runs = groups.iter().enumerate().map(|(i, group)| async move {
             let shard = ShardId(i as u32);
             let name = self.cluster(shard)?.name().clone();

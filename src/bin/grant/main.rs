@@ -6,16 +6,17 @@
 //! grant migration run|revert|list|pending [--dir migrations] [--dry-run]
 //! grant status [--watch SECONDS]
 //! grant check-schema
+//! grant recover
 //! grant print-schema [--from src/diesel_schema.rs]
 //! grant route <table> <key>...        (`-` reads keys from standard input)
 //! ```
-//! Every command takes `--json`. The command tree keeps room for `grant recover` (in-doubt
-//! cross-shard transactions) and `grant reshard` (moving keys between shards), which later
-//! versions add as top-level commands beside these.
+//! Every command takes `--json`. The command tree keeps room for `grant reshard` (moving
+//! keys between shards), which a later version adds as a top-level command beside these.
 
 mod migration;
 mod output;
 mod print_schema;
+mod recover;
 mod route;
 mod schema;
 mod status;
@@ -66,6 +67,10 @@ enum Command {
         #[arg(long, default_value = "src/schema.rs")]
         from: PathBuf,
     },
+    /// Settles the transactions across shards a crashed process left prepared: each branch
+    /// commits or rolls back by its transaction's decision. Safe to run at any time, from
+    /// several places at once.
+    Recover,
     /// Compares the applied migrations and the tables' columns of every shard; exits 1
     /// when a shard differs from the others.
     CheckSchema,
@@ -124,6 +129,10 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             on_backend!(status(&topology, watch, json))
         }
         Command::PrintSchema { from } => print_schema::print_schema(&topology, &from),
+        Command::Recover => {
+            use recover::recover;
+            on_backend!(recover(&topology, json))
+        }
         Command::CheckSchema => {
             use schema::check;
             on_backend!(check(&topology, json))

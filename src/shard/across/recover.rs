@@ -13,7 +13,7 @@ use crate::{Result, Sharded};
 /// let r = grant::shard::Recovery::default();
 /// assert_eq!(r.committed + r.rolled_back, 0);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Recovery {
     /// Prepared branches committed (their transaction's decision was `commit`).
