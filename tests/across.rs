@@ -401,3 +401,96 @@ async fn atomic_batches_are_all_or_nothing() {
         "no row of the refused batch anywhere"
     );
 }
+
+/// Atomic migrations on 3 PostgreSQL databases: applied everywhere; a migration that fails
+/// on one database is applied nowhere (its DDL on the others rolled back); MySQL is refused
+/// with the reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn atomic_migrations_apply_everywhere_or_nowhere() {
+    use common::TestDb;
+    let dbs = [
+        TestDb::pg_empty("atomic_mig0").await,
+        TestDb::pg_empty("atomic_mig1").await,
+        TestDb::pg_empty("atomic_mig2").await,
+    ];
+    let databases: Vec<(String, String)> = dbs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (format!("s{i}"), d.url.clone()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    let add = |name: &str, up: &str| {
+        let folder = migrations.join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("up.sql"), up).unwrap();
+        std::fs::write(folder.join("down.sql"), "SELECT 1;").unwrap();
+    };
+    add(
+        "2026-12-01-000000_first",
+        "CREATE TABLE first (id INT PRIMARY KEY);",
+    );
+    add(
+        "2026-12-02-000000_second",
+        "CREATE TABLE second (id INT PRIMARY KEY);",
+    );
+    let applied =
+        grant::migrate::run_atomic::<diesel_async::AsyncPgConnection>(&databases, &migrations)
+            .await
+            .unwrap();
+    assert_eq!(
+        applied,
+        ["2026-12-01-000000_first", "2026-12-02-000000_second"]
+    );
+
+    // A third migration fails on s2 only (its table exists there).
+    dbs[2]
+        .pg()
+        .await
+        .batch_execute("CREATE TABLE third (id INT)")
+        .await
+        .unwrap();
+    add(
+        "2026-12-03-000000_third",
+        "CREATE TABLE third (id INT PRIMARY KEY);",
+    );
+    let failed =
+        grant::migrate::run_atomic::<diesel_async::AsyncPgConnection>(&databases, &migrations)
+            .await;
+    match failed {
+        Err(Error::Migration(e)) => {
+            assert_eq!(e.database, "s2");
+            assert_eq!(e.migration, "2026-12-03-000000_third");
+        }
+        other => panic!("{other:?}"),
+    }
+    for (i, db) in dbs.iter().enumerate().take(2) {
+        let mut conn = db.pg().await;
+        let tables: i64 = diesel::select(diesel::dsl::sql::<BigInt>(
+            "(SELECT count(*) FROM information_schema.tables WHERE table_name = 'third')",
+        ))
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(tables, 0, "s{i}: the failed migration's DDL rolled back");
+        let versions: i64 = diesel::select(diesel::dsl::sql::<BigInt>(
+            "(SELECT count(*) FROM __diesel_schema_migrations)",
+        ))
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(versions, 2, "s{i}");
+    }
+
+    let my = TestDb::mysql_empty("atomic_mig_my").await;
+    let refused = grant::migrate::run_atomic::<diesel_async::AsyncMysqlConnection>(
+        &[("m0".to_owned(), my.url.clone())],
+        &migrations,
+    )
+    .await;
+    assert!(
+        matches!(&refused, Err(Error::TwoPhaseUnavailable { reason, .. }) if reason.contains("implicitly")),
+        "{refused:?}"
+    );
+}

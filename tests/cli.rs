@@ -489,3 +489,53 @@ async fn recover_settles_prepared_branches() {
         stdout(&out)
     );
 }
+
+/// `grant migration run --atomic` applies each migration on every shard at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn atomic_migration_run() {
+    let dbs = [
+        TestDb::pg_empty("cli_atomic0").await,
+        TestDb::pg_empty("cli_atomic1").await,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let urls: Vec<String> = dbs.iter().map(|d| d.url.clone()).collect();
+    let config = topology(dir.path(), &urls);
+    let args = [
+        "--json",
+        "migration",
+        "run",
+        "--atomic",
+        "--dir",
+        "migrations/postgres",
+    ];
+    let out = grant(&config, &args);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["applied"].as_array().unwrap().len(), 2, "{report}");
+    let out = grant(
+        &config,
+        &[
+            "--json",
+            "migration",
+            "list",
+            "--dir",
+            "migrations/postgres",
+        ],
+    );
+    assert!(
+        reports(&out)
+            .iter()
+            .all(|r| r["applied"].as_array().unwrap().len() == 2)
+    );
+    let text = stdout(&grant(
+        &config,
+        &[
+            "migration",
+            "run",
+            "--atomic",
+            "--dir",
+            "migrations/postgres",
+        ],
+    ));
+    assert_eq!(text.trim(), "every shard is up to date");
+}

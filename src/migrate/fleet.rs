@@ -361,7 +361,7 @@ where
 
 /// Takes the migration lock of the database behind `conn` (waiting for another run's),
 /// held until the connection closes; for SQLite, the returned file holds it.
-async fn lock<C: ShardConnection>(
+pub(super) async fn lock<C: ShardConnection>(
     conn: &mut C,
     url: &str,
 ) -> Result<Option<std::fs::File>, String> {

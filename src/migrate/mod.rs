@@ -1,7 +1,10 @@
 //! Diesel migrations on every shard: one runner, a report per database, and a typed error
 //! that names the database and the migration that failed.
 
+mod atomic;
 mod fleet;
+
+pub use atomic::run_atomic;
 
 pub use fleet::{DatabaseReport, FleetOptions, MigrationAction, Progress, ProgressFn, run_fleet};
 

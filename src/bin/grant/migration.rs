@@ -33,6 +33,10 @@ pub enum Action {
         /// Shows what would be applied; changes nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Applies each migration to every shard in one transaction across the shards
+        /// (PostgreSQL; every shard must have the same migrations applied before).
+        #[arg(long, conflicts_with = "dry_run")]
+        atomic: bool,
     },
     /// Reverts the last applied migration (or more) on every shard.
     Revert {
@@ -122,7 +126,9 @@ where
     AsyncMigrationHarness<C>: MigrationHarness<C::Backend>,
 {
     let (common, what, dry_run) = match &action {
-        Action::Run { common, dry_run } => (common, MigrationAction::Apply, *dry_run),
+        Action::Run {
+            common, dry_run, ..
+        } => (common, MigrationAction::Apply, *dry_run),
         Action::Revert {
             common,
             count,
@@ -146,6 +152,9 @@ where
         let cluster = sharded.cluster(name).map_err(|e| e.to_string())?;
         databases.push((name.to_owned(), cluster.primary_url().to_owned()));
     }
+    if let Action::Run { atomic: true, .. } = action {
+        return atomic::<C>(&databases, &common.dir, json).await;
+    }
     let options = FleetOptions::default()
         .concurrency(common.concurrency)
         .dry_run(dry_run);
@@ -163,6 +172,38 @@ where
         Action::Run { .. } | Action::Revert { .. } => summary(&reports, what, dry_run),
     }
     Ok(ok)
+}
+
+/// `migration run --atomic`.
+async fn atomic<C: ShardConnection>(
+    databases: &[(String, String)],
+    dir: &std::path::Path,
+    json: bool,
+) -> Result<bool, String> {
+    let result = grant::migrate::run_atomic::<C>(databases, dir).await;
+    if json {
+        #[derive(serde::Serialize)]
+        struct Atomic {
+            applied: Vec<String>,
+            error: Option<String>,
+        }
+        let (applied, error) = match &result {
+            Ok(applied) => (applied.clone(), None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+        output::json(&Atomic { applied, error })?;
+    } else {
+        match &result {
+            Ok(applied) if applied.is_empty() => println!("every shard is up to date"),
+            Ok(applied) => {
+                for name in applied {
+                    println!("applied on every shard at once: {name}");
+                }
+            }
+            Err(e) => println!("FAILED, nothing of it applied anywhere: {e}"),
+        }
+    }
+    Ok(result.is_ok())
 }
 
 fn summary(reports: &[DatabaseReport], what: MigrationAction, dry_run: bool) {
