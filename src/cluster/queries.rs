@@ -1,6 +1,7 @@
 //! Small queries grant runs for itself that read rows (two-phase commit's decisions and
 //! prepared branches), written per backend so that generic code needs no row bounds.
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel::QueryResult;
 
 /// PostgreSQL: the `item` text column of `sql`'s rows.

@@ -9,7 +9,7 @@ use crate::shard::{PerShard, ShardId, ShardResult, Sharded};
 impl<C: ShardConnection> Sharded<C> {
     /// Inserts `records` on their shards in one transaction across the shards: every
     /// shard's rows are inserted, or none (see [`Sharded::transaction_across`]; SQLite
-    /// shards give [`Error::TwoPhaseUnavailable`]).
+    /// shards give [`crate::Error::TwoPhaseUnavailable`]).
     ///
     /// ```
     /// # use grant::__doc_schema::{OrderItem, two_sqlite_shards};
