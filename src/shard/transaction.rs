@@ -137,44 +137,54 @@ pub struct TxRun<'a, 'r, C: ShardConnection, S> {
     statement: S,
 }
 
-impl<C: ShardConnection, S: RoutedStatement> TxRun<'_, '_, C, S>
-where
-    S::Query: StatementKind,
-{
-    /// All rows of a routed select.
-    pub async fn load<U>(self) -> Result<Vec<U>>
-    where
-        Load<U>: Operation<C, S::Query, Output = Vec<U>>,
-    {
-        self.tx.run_statement(self.statement, Load::new()).await
-    }
+/// The four ways to finish a statement of a transaction (`load`, `get_result`, `first`,
+/// `execute`), for a type with fields `tx` (whose `run_statement` runs it) and `statement`:
+/// written once for [`TxRun`] and [`super::CrossRun`].
+macro_rules! tx_run_methods {
+    ($($lt:lifetime),* ; $ty:ident) => {
+        impl<C: ShardConnection, S: RoutedStatement> $ty<$($lt,)* C, S>
+        where
+            S::Query: StatementKind,
+        {
+            /// All rows of a routed select.
+            pub async fn load<U>(self) -> Result<Vec<U>>
+            where
+                Load<U>: Operation<C, S::Query, Output = Vec<U>>,
+            {
+                self.tx.run_statement(self.statement, Load::new()).await
+            }
 
-    /// Exactly one row.
-    pub async fn get_result<U>(self) -> Result<U>
-    where
-        GetResult<U>: Operation<C, S::Query, Output = U>,
-    {
-        self.tx
-            .run_statement(self.statement, GetResult::new())
-            .await
-    }
+            /// Exactly one row.
+            pub async fn get_result<U>(self) -> Result<U>
+            where
+                GetResult<U>: Operation<C, S::Query, Output = U>,
+            {
+                self.tx
+                    .run_statement(self.statement, GetResult::new())
+                    .await
+            }
 
-    /// The first row.
-    pub async fn first<U>(self) -> Result<U>
-    where
-        First<U>: Operation<C, S::Query, Output = U>,
-    {
-        self.tx.run_statement(self.statement, First::new()).await
-    }
+            /// The first row.
+            pub async fn first<U>(self) -> Result<U>
+            where
+                First<U>: Operation<C, S::Query, Output = U>,
+            {
+                self.tx.run_statement(self.statement, First::new()).await
+            }
 
-    /// The affected rows of an insert, update or delete.
-    pub async fn execute(self) -> Result<usize>
-    where
-        Execute: Operation<C, S::Query, Output = usize>,
-    {
-        self.tx.run_statement(self.statement, Execute).await
-    }
+            /// The affected rows of an insert, update or delete.
+            pub async fn execute(self) -> Result<usize>
+            where
+                Execute: Operation<C, S::Query, Output = usize>,
+            {
+                self.tx.run_statement(self.statement, Execute).await
+            }
+        }
+    };
 }
+pub(crate) use tx_run_methods;
+
+tx_run_methods!('_, '_; TxRun);
 
 impl<C: ShardConnection> Sharded<C> {
     /// Runs `f` in a transaction on the shard that holds `key`; commits when `f` returns

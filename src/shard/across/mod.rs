@@ -267,44 +267,7 @@ pub struct CrossRun<'t, 'a, C: ShardConnection, S> {
     statement: S,
 }
 
-impl<C: ShardConnection, S: RoutedStatement> CrossRun<'_, '_, C, S>
-where
-    S::Query: StatementKind,
-{
-    /// All rows of a routed select.
-    pub async fn load<U>(self) -> Result<Vec<U>>
-    where
-        Load<U>: Operation<C, S::Query, Output = Vec<U>>,
-    {
-        self.tx.run_statement(self.statement, Load::new()).await
-    }
-
-    /// Exactly one row.
-    pub async fn get_result<U>(self) -> Result<U>
-    where
-        GetResult<U>: Operation<C, S::Query, Output = U>,
-    {
-        self.tx
-            .run_statement(self.statement, GetResult::new())
-            .await
-    }
-
-    /// The first row.
-    pub async fn first<U>(self) -> Result<U>
-    where
-        First<U>: Operation<C, S::Query, Output = U>,
-    {
-        self.tx.run_statement(self.statement, First::new()).await
-    }
-
-    /// The affected rows of an insert, update or delete.
-    pub async fn execute(self) -> Result<usize>
-    where
-        Execute: Operation<C, S::Query, Output = usize>,
-    {
-        self.tx.run_statement(self.statement, Execute).await
-    }
-}
+super::transaction::tx_run_methods!('_, '_; CrossRun);
 
 impl<C: ShardConnection> Sharded<C> {
     /// Begins a transaction across the shards its statements will touch: every shard
