@@ -248,10 +248,10 @@ pub mod prelude {
 /// name. Not an API: anything here may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    /// The hash of a shard's name in grant's two-phase transaction ids (tests build
-    /// in-doubt branches with it).
-    pub fn two_phase_name_hash(shard: &str) -> String {
-        crate::shard::two_phase_name_hash(shard)
+    /// The hash of a shard (its name and database) in grant's two-phase transaction ids
+    /// (tests build in-doubt branches with it).
+    pub fn two_phase_name_hash(shard: &str, database: &str) -> String {
+        crate::shard::two_phase_name_hash(shard, database)
     }
     pub use crate::assoc::foreign_key::same_names;
     pub use crate::key::codec::{KeyReader, KeyWriter, fmt_key, parse_key};

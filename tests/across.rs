@@ -267,8 +267,8 @@ async fn recovery_follows_the_decision() {
     // Creates the decision tables.
     transfer!(sharded, 0, 1, 1).unwrap();
     let (s0, s1) = (
-        grant::__private::two_phase_name_hash("s0"),
-        grant::__private::two_phase_name_hash("s1"),
+        grant::__private::two_phase_name_hash("s0", &shards.dbs[0].name),
+        grant::__private::two_phase_name_hash("s1", &shards.dbs[1].name),
     );
     // A branch on s1 (account 1 += 100) of a transaction decided on s0, prepared and left.
     let leave_prepared = async |n: u32| -> String {
@@ -493,4 +493,43 @@ async fn atomic_migrations_apply_everywhere_or_nowhere() {
         matches!(&refused, Err(Error::TwoPhaseUnavailable { reason, .. }) if reason.contains("implicitly")),
         "{refused:?}"
     );
+}
+
+/// Two fleets with the same shard names on one MariaDB server (whose `XA RECOVER` lists every
+/// database's branches): one fleet's recovery leaves the other's prepared branch alone; the
+/// owner's recovery settles it.
+#[tokio::test(flavor = "multi_thread")]
+async fn recovery_touches_only_its_own_databases() {
+    let a = TestShards::new(Backend::Mysql, 2, "across_own_a").await;
+    let b = TestShards::new(Backend::Mysql, 2, "across_own_b").await;
+    let fleet_a = open_accounts!(diesel_async::AsyncMysqlConnection, a);
+    let fleet_b = open_accounts!(diesel_async::AsyncMysqlConnection, b);
+    let (s0, s1) = (
+        grant::__private::two_phase_name_hash("s0", &a.dbs[0].name),
+        grant::__private::two_phase_name_hash("s1", &a.dbs[1].name),
+    );
+    let xid = format!("'grant-{:032x}-{s0}','{s1}'", 42);
+    let mut conn = a.dbs[1].mysql().await;
+    conn.batch_execute(&format!("XA START {xid}"))
+        .await
+        .unwrap();
+    conn.batch_execute("UPDATE order_items SET quantity = 0 WHERE order_id = 1")
+        .await
+        .unwrap();
+    conn.batch_execute(&format!("XA END {xid}")).await.unwrap();
+    conn.batch_execute(&format!("XA PREPARE {xid}"))
+        .await
+        .unwrap();
+    drop(conn);
+
+    let other = fleet_b.recover_in_doubt().await.unwrap();
+    assert_eq!(
+        other,
+        grant::shard::Recovery::default(),
+        "not fleet B's branch"
+    );
+    let own = fleet_a.recover_in_doubt().await.unwrap();
+    assert_eq!((own.committed, own.rolled_back), (0, 1));
+    let item: OrderItem = fleet_a.find((1, 1)).await.unwrap().unwrap();
+    assert_eq!(item.quantity, OPENING, "rolled back");
 }

@@ -463,8 +463,8 @@ async fn recover_settles_prepared_branches() {
     let urls: Vec<String> = dbs.iter().map(|d| d.url.clone()).collect();
     let config = topology(dir.path(), &urls);
     let (s0, s1) = (
-        grant::__private::two_phase_name_hash("s0"),
-        grant::__private::two_phase_name_hash("s1"),
+        grant::__private::two_phase_name_hash("s0", &dbs[0].name),
+        grant::__private::two_phase_name_hash("s1", &dbs[1].name),
     );
     exec(&dbs[0], "CREATE TABLE IF NOT EXISTS grant_2pc_decisions (id VARCHAR(64) NOT NULL PRIMARY KEY, decision VARCHAR(8) NOT NULL)").await;
     exec(

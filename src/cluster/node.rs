@@ -103,6 +103,11 @@ impl<C: ShardConnection> Node<C> {
         }
     }
 
+    /// The database it serves: its URL's path (OpenTelemetry's `db.namespace`).
+    pub(crate) fn db_namespace(&self) -> &str {
+        &self.db_namespace
+    }
+
     /// The role for spans and metrics: as last probed, else as configured.
     pub(crate) fn role_label(&self) -> &'static str {
         match self.role() {

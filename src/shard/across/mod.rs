@@ -78,12 +78,12 @@ impl<'a, C: ShardConnection> CrossState<'a, C> {
         let sharded: &'a Sharded<C> = self.sharded;
         let cluster = sharded.cluster_by_id(shard)?;
         let name = cluster.name().clone();
+        let (_, node) = cluster.current_primary();
+        let hash = name_hash(&name, node.db_namespace());
         let id = self
             .id
-            .get_or_insert_with(|| protocol::new_id(&name))
+            .get_or_insert_with(|| protocol::new_id(&hash))
             .clone();
-        let hash = name_hash(&name);
-        let (_, node) = cluster.current_primary();
         let mut conn = node.checkout().await?;
         ready(cluster, self.dialect, conn.conn(), self.timeout).await?;
         bounded(conn.conn(), &[self.dialect.begin(&id, &hash)], self.timeout)

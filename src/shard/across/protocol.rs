@@ -1,11 +1,14 @@
 //! The SQL of two-phase commit on each backend, and the names of grant's distributed
 //! transactions.
 //!
-//! A transaction's id is `grant-<32 hex: random>-<16 hex: the decider shard's name hash>`:
-//! recovery finds the shard that holds the decision from the id alone, whatever else the
-//! topology changed. Each participant's branch adds its own shard's name hash, so that two
-//! shards on one server (databases of one PostgreSQL cluster, of one MariaDB server) never
-//! share a branch name: PostgreSQL's gid is `<id>-<participant hash>`; MySQL's xid is
+//! A shard's hash is the stable hash of its name and its database's name (the URL's path).
+//! A transaction's id is `grant-<32 hex: random>-<16 hex: the decider shard's hash>`:
+//! recovery finds the shard that holds the decision from the id alone. Each participant's
+//! branch adds its own shard's hash, so that two shards on one server (databases of one
+//! PostgreSQL cluster, of one MariaDB server) never share a branch name, and a recovery
+//! acts only on its own databases' branches, even where another application's shards have
+//! the same names on the same server (MySQL's `XA RECOVER` lists the whole server's):
+//! PostgreSQL's gid is `<id>-<participant hash>`; MySQL's xid is
 //! `'<id>','<participant hash>'`.
 
 use diesel_async::SimpleAsyncConnection;
@@ -13,18 +16,18 @@ use diesel_async::SimpleAsyncConnection;
 /// The table, on every shard that decides a transaction, that holds the decisions.
 pub(crate) const DECISIONS: &str = "grant_2pc_decisions";
 
-/// The first 16 hex digits of a shard name's stable hash.
-pub(crate) fn name_hash(shard: &str) -> String {
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(shard.as_bytes()))
+/// A shard's hash: 16 hex digits of the stable hash of its name and its database's name.
+pub(crate) fn name_hash(shard: &str, database: &str) -> String {
+    let mut bytes = Vec::with_capacity(shard.len() + database.len() + 1);
+    bytes.extend_from_slice(shard.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(database.as_bytes());
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes))
 }
 
-/// A new transaction id decided on shard `decider`.
+/// A new transaction id decided on the shard whose hash is `decider`.
 pub(crate) fn new_id(decider: &str) -> String {
-    format!(
-        "grant-{}-{}",
-        uuid::Uuid::new_v4().simple(),
-        name_hash(decider)
-    )
+    format!("grant-{}-{decider}", uuid::Uuid::new_v4().simple())
 }
 
 /// Whether `id` has the shape of a grant transaction id (so that it can be written into
@@ -180,9 +183,10 @@ mod tests {
 
     #[test]
     fn ids_name_their_decider() {
-        let id = new_id("s1");
+        let id = new_id(&name_hash("s1", "app"));
         assert!(is_id(&id), "{id}");
-        assert_eq!(decider_hash(&id), name_hash("s1"));
+        assert_eq!(decider_hash(&id), name_hash("s1", "app"));
+        assert_ne!(name_hash("s1", "app"), name_hash("s1", "other_app"));
         assert!(!is_id("grant-x'; DROP TABLE t; --"));
         assert!(!is_id(&id.to_uppercase()));
     }

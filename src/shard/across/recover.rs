@@ -77,11 +77,11 @@ impl<C: ShardConnection> Sharded<C> {
             return Ok(report);
         };
         let timeout = self.statement_timeout();
-        let hashes: Vec<(String, &str)> = self
-            .shard_names()
-            .into_iter()
-            .map(|n| (protocol::name_hash(n), n))
-            .collect();
+        let mut hashes: Vec<(String, &str)> = Vec::new();
+        for name in self.shard_names() {
+            let database = self.cluster(name)?.primary_node().db_namespace().to_owned();
+            hashes.push((protocol::name_hash(name, &database), name));
+        }
         for (hash, name) in &hashes {
             let cluster = self.cluster(*name)?;
             let (_, node) = cluster.current_primary();
