@@ -237,7 +237,11 @@ impl<C: ShardConnection> Cluster<C> {
             },
             bb8::RunError::User(cause) => Error::ShardUnavailable {
                 shard: self.name.to_string(),
-                cause: format!("{}: {cause}", node.label),
+                cause: format!(
+                    "{}: {}",
+                    node.label,
+                    crate::redact::redact(&cause.to_string())
+                ),
             },
         })
     }
