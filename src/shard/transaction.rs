@@ -4,7 +4,9 @@ use super::dispatch::Target;
 use super::operation::{Execute, First, GetResult, Load, Operation};
 use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, Sharded, StatementKind};
 use crate::cluster::ShardConnection;
-use crate::cluster::exec::{StatementTimeout, position_after_write, run_bounded, statement_error};
+use crate::cluster::exec::{
+    StatementTimeout, is_connection_failure, position_after_write, run_bounded, statement_error,
+};
 use crate::key::KeyFuture;
 use crate::{Error, Result};
 use diesel_async::{AsyncConnection, TransactionManager};
@@ -245,7 +247,13 @@ impl<C: ShardConnection> Sharded<C> {
             tracing::debug_span!("grant.transaction", shard = %name, table, node = node.label());
         let node_label: Arc<str> = Arc::from(node.label());
         let timeout = self.statement_timeout();
+        // Whether `BEGIN` went through (the closure started): a failure before it applied
+        // nothing; a failure of the connection after it may have come at `COMMIT`.
+        let began = std::sync::atomic::AtomicBool::new(false);
+        let began_ref = &began;
+        let shard_name = name.clone();
         let run = AsyncConnection::transaction::<T, Error, _>(conn.conn(), async move |c| {
+            began_ref.store(true, std::sync::atomic::Ordering::Relaxed);
             f(ShardTx {
                 conn: c,
                 shard,
@@ -257,12 +265,35 @@ impl<C: ShardConnection> Sharded<C> {
             .await
         });
         let result = tracing::Instrument::instrument(run, span).await;
+        // A lost connection (at `BEGIN`, `COMMIT`, or in the closure's own statements) is
+        // said in grant's terms, naming the shard; other errors stay as they came (a
+        // diesel error the closure returned is the caller's own `Error::Database`).
+        let connection_lost =
+            matches!(&result, Err(Error::Database(e)) if is_connection_failure(e));
+        let result = result.map_err(|e| match e {
+            Error::Database(e) if is_connection_failure(&e) => {
+                node.record_failure(&e.to_string());
+                if began.load(std::sync::atomic::Ordering::Relaxed) {
+                    Error::WriteOutcomeUnknown {
+                        shard: shard_name.to_string(),
+                        cause: format!("the connection failed during the transaction: {e}"),
+                    }
+                } else {
+                    Error::WriteNotApplied {
+                        shard: shard_name.to_string(),
+                        cause: format!("the transaction could not begin: {e}"),
+                    }
+                }
+            }
+            other => other,
+        });
         // Where the commit left the replication stream, for reads that must see it.
         let position = match &result {
             Ok(_) if cluster.tracks_positions() => position_after_write(conn.conn(), timeout).await,
             _ => Ok(None),
         };
-        if position.is_ok() {
+        // A connection that failed is not handed out again.
+        if position.is_ok() && !connection_lost {
             conn.finished();
         }
         cluster.note_write(position.ok().flatten(), self.session());

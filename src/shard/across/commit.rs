@@ -48,9 +48,15 @@ pub(super) async fn finish<C: ShardConnection>(mut state: CrossState<'_, C>) -> 
         let branch = &mut state.branches[i];
         let prepare = dialect.prepare(&id, &branch.hash);
         if let Err(e) = bounded(branch.conn.conn(), &prepare, timeout).await {
-            let error = e.on(&branch.name);
+            // Before the decision: nothing is applied anywhere (a branch that cannot be
+            // rolled back now has no decision, so recovery aborts it).
+            let cause = format!(
+                "shard `{}` could not prepare: {}",
+                branch.name,
+                e.on(&branch.name)
+            );
             roll_back(state, i - 1).await;
-            return Err(error);
+            return Err(Error::TransactionAborted { id, cause });
         }
         if i == 1 {
             crate::failpoint::crash_at("2pc.after_first_prepare");

@@ -318,9 +318,9 @@ impl<C: ShardConnection> CrossTransaction<'_, C> {
     /// otherwise every shard but the first touched prepares, the first records the decision
     /// in its own transaction and commits, and the prepared branches commit.
     ///
-    /// Errors (nothing was committed unless said): a shard that fails to prepare (its
-    /// error; everything rolls back); [`Error::TransactionAborted`] when a recovery decided
-    /// first, or a statement had timed out; [`Error::TransactionInDoubt`] when the decision
+    /// Errors (nothing was committed unless said): [`Error::TransactionAborted`] when a
+    /// shard failed to prepare (everything rolls back; the cause names the shard), when a
+    /// recovery decided first, or when a statement had timed out; [`Error::TransactionInDoubt`] when the decision
     /// could not be read back after a failure ([`Sharded::recover_in_doubt`] settles it).
     /// A branch that cannot commit after the decision stays prepared, is logged, and is
     /// committed by the next recovery: the commit is decided, so this returns `Ok`.
