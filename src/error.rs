@@ -182,6 +182,19 @@ pub enum Error {
         /// Why it could not be read.
         cause: String,
     },
+    /// A write of a reference table failed on one shard, so no shard took it (all the
+    /// copies are as they were); `source` is that shard's error.
+    #[error(
+        "the write of reference table `{table}` failed on shard `{shard}`, so no shard took it: {source}"
+    )]
+    ReferenceWrite {
+        /// The reference table.
+        table: &'static str,
+        /// The shard that failed.
+        shard: String,
+        /// Its error.
+        source: Box<Error>,
+    },
     /// A migration failed (names the database and the migration).
     #[error(transparent)]
     Migration(crate::migrate::MigrationError),
@@ -274,6 +287,7 @@ impl Error {
             Error::TwoPhaseUnavailable { .. } => "TwoPhaseUnavailable",
             Error::TransactionAborted { .. } => "TransactionAborted",
             Error::TransactionInDoubt { .. } => "TransactionInDoubt",
+            Error::ReferenceWrite { .. } => "ReferenceWrite",
         }
     }
 
@@ -323,7 +337,7 @@ impl Error {
                 | Error::TransactionAborted { .. }
                 | Error::DuplicateKey { .. }
                 | Error::ForeignKeyViolation { .. }
-        )
+        ) || matches!(self, Error::ReferenceWrite { source, .. } if source.write_not_applied())
     }
 }
 

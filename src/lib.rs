@@ -289,7 +289,16 @@ pub mod __doc_schema {
         }
     }
 
-    diesel::allow_tables_to_appear_in_same_query!(order_items, shipments);
+    crate::table! {
+        /// A reference table: copied to every shard.
+        #[grant(reference)]
+        currencies (code) {
+            code -> Text,
+            name -> Text,
+        }
+    }
+
+    diesel::allow_tables_to_appear_in_same_query!(order_items, shipments, currencies);
     crate::foreign_key!(shipments (order_id, product_id) -> order_items (order_id, product_id));
 
     /// A row of `shipments`.
@@ -335,6 +344,22 @@ pub mod __doc_schema {
         .unwrap_or_else(|e| panic!("create order_items: {e}"));
     }
 
+    /// Creates `currencies` in the SQLite database at `url`.
+    #[cfg(feature = "sqlite")]
+    pub async fn create_currencies(url: &str) {
+        let mut conn = crate::sqlite::establish(url)
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+        diesel_async::RunQueryDsl::execute(
+            diesel::sql_query(
+                "CREATE TABLE currencies (code TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL)",
+            ),
+            &mut conn,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create currencies: {e}"));
+    }
+
     /// Two SQLite file shards (hash strategy) holding empty `order_items` tables; the
     /// directory goes when the returned guard is dropped.
     #[cfg(feature = "sqlite")]
@@ -345,6 +370,7 @@ pub mod __doc_schema {
         for i in 0..2 {
             let url = dir.0.join(format!("s{i}.db")).display().to_string();
             create_order_items(&url).await;
+            create_currencies(&url).await;
             builder = builder.shard(format!("s{i}"), url);
         }
         let strategy = crate::shard::HashStrategy::new(2).unwrap_or_else(|e| panic!("{e}"));

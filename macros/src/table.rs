@@ -2,7 +2,7 @@
 //! that lets `extend_table` add the key items inside the module diesel generates.
 
 use crate::diesel_syntax::{TableShape, parse_table};
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::quote;
 use syn::Ident;
 
@@ -11,6 +11,8 @@ use syn::Ident;
 struct GrantOptions {
     shard_key: Vec<Ident>,
     colocated_with: Vec<syn::Path>,
+    /// `reference`: copied to every shard, no shard key.
+    reference: Option<Span>,
 }
 
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
@@ -97,6 +99,19 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         }
         key_types.push(type_text);
     }
+    if let Some(span) = options.reference
+        && (!options.shard_key.is_empty() || !options.colocated_with.is_empty())
+    {
+        return Err(syn::Error::new(
+            span,
+            format!(
+                "table `{}` is declared `reference` (copied to every shard), so it has no shard \
+                 key and is co-located with every table: drop `shard_key(..)` and \
+                 `colocated_with(..)`",
+                decl.name
+            ),
+        ));
+    }
     if options.shard_key.len() > 4 {
         return Err(syn::Error::new(
             options.shard_key[4].span(),
@@ -133,6 +148,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let table_name = &decl.name;
     let shard_key = &options.shard_key;
     let colocated_with = &options.colocated_with;
+    let reference = options.reference.is_some();
     let all_names: Vec<String> = decl.columns.iter().map(|c| c.sql_name.clone()).collect();
     let all_types: Vec<String> = decl
         .columns
@@ -150,7 +166,8 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             column_idents(#(#column_names),*),
             column_types(#(#all_types),*),
             shard_key(#(#shard_key),*),
-            colocated_with(#(#colocated_with),*)
+            colocated_with(#(#colocated_with),*),
+            reference = #reference
         )]
     };
     Ok(quote! {
@@ -226,10 +243,13 @@ fn parse_grant_attribute(stream: TokenStream, options: &mut GrantOptions) -> syn
                 .parse_terminated(<syn::Path as syn::parse::Parse>::parse, syn::Token![,])?;
             options.colocated_with = tables.into_iter().collect();
             Ok(())
+        } else if nested.path.is_ident("reference") {
+            options.reference = Some(nested.path.require_ident()?.span());
+            Ok(())
         } else {
             Err(nested.error(
-                "unknown grant option; grant::table! knows `shard_key(column, ...)` and \
-                 `colocated_with(table, ...)`",
+                "unknown grant option; grant::table! knows `shard_key(column, ...)`, \
+                 `colocated_with(table, ...)` and `reference`",
             ))
         }
     })

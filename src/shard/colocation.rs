@@ -3,7 +3,7 @@
 //! strategy, so matching rows live on the same shard). A join routed by key must join only
 //! such tables.
 
-use super::{ReadOnly, Writes};
+use super::{ReadOnly, ShardedTable, Writes};
 use diesel::internal::table_macro::{
     BoxedSelectStatement, FromClause, Join, JoinOn, NoFromClause, SelectStatement,
 };
@@ -55,14 +55,19 @@ impl<ST, F, DB, GB, T> RoutableBy<T> for BoxedSelectStatement<'_, ST, FromClause
 
 impl<ST, DB, GB, T> RoutableBy<T> for BoxedSelectStatement<'_, ST, NoFromClause, DB, GB> {}
 
-impl<Tab: QuerySource + RoutableBy<T>, U, V, Ret, T> RoutableBy<T>
+// A write is routed by key only to a sharded table: a reference table's copies change
+// together (`Sharded::write_reference`).
+impl<Tab: QuerySource + RoutableBy<T> + ShardedTable, U, V, Ret, T> RoutableBy<T>
     for UpdateStatement<Tab, U, V, Ret>
 {
 }
 
-impl<Tab: QuerySource + RoutableBy<T>, U, Ret, T> RoutableBy<T> for DeleteStatement<Tab, U, Ret> {}
+impl<Tab: QuerySource + RoutableBy<T> + ShardedTable, U, Ret, T> RoutableBy<T>
+    for DeleteStatement<Tab, U, Ret>
+{
+}
 
-impl<Tab: QuerySource + RoutableBy<T>, U, Op, Ret, T> RoutableBy<T>
+impl<Tab: QuerySource + RoutableBy<T> + ShardedTable, U, Op, Ret, T> RoutableBy<T>
     for InsertStatement<Tab, U, Op, Ret>
 {
 }

@@ -47,7 +47,7 @@ pub trait Route<Q>: Send + Sized {
 }
 
 /// The one result of a single-shard route.
-fn only<T>(results: Vec<ShardResult<T>>) -> Result<T> {
+pub(super) fn only<T>(results: Vec<ShardResult<T>>) -> Result<T> {
     // `split` gave one statement, so there is one result: a proven invariant, reported
     // as an error rather than a panic all the same.
     results

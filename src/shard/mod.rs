@@ -15,6 +15,7 @@ mod immutable;
 pub(crate) mod operation;
 mod per_shard;
 pub(crate) mod records;
+mod reference;
 mod route_key;
 mod routed;
 mod routing;
@@ -40,6 +41,9 @@ pub use colocation::RoutableBy;
 pub use dispatch::{Route, RoutedStatement};
 pub use id::ShardId;
 pub use per_shard::{PerShard, ShardResult};
+pub use reference::{
+    AnyShard, ReferenceRead, ReferenceSource, ReferenceTable, ReferenceWrite, ShardedTable,
+};
 pub use route_key::{RouteKey, ShardKeyed};
 pub use routed::{AllShards, ByKey, OnShard, RouteDsl, Routed, ShardRef};
 pub use routing::Routing;

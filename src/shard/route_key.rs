@@ -51,6 +51,12 @@ impl<K: RouteKey> RouteKey for &K {
 /// use grant::shard::ShardKeyed;
 /// assert_eq!(<order_items::table as ShardKeyed>::SHARD_KEY_COLUMNS, ["order_id"]);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no shard key",
+    label = "not a sharded table",
+    note = "a sharded table is declared with `grant::table!` (shard key: `#[grant(shard_key(..))]`, or its whole key)",
+    note = "a reference table (`#[grant(reference)]`) is copied to every shard: read it with `.on_any_shard()`, write it with `shards.write_reference(statement)`"
+)]
 pub trait ShardKeyed: KeyedTable {
     /// The table's `ShardKey` struct.
     type ShardKey: RouteKey;

@@ -134,7 +134,9 @@ impl std::fmt::Display for ShardRef {
 /// let b = order_items::table.count().on_shard("s1");
 /// let c = order_items::table.count().on_shard(ShardId(0));
 /// let d = order_items::table.count().on_all_shards();
-/// # let _ = (a, b, c, d);
+/// # use grant::__doc_schema::currencies;
+/// let e = currencies::table.select(currencies::name).on_any_shard(); // a reference table
+/// # let _ = (a, b, c, d, e);
 /// ```
 pub trait RouteDsl: Sized {
     /// Runs on the shard that holds `key`: a `Key` or `ShardKey` of the statement's own
@@ -155,6 +157,16 @@ pub trait RouteDsl: Sized {
     /// Runs on every shard in parallel; the results come back per shard.
     fn on_all_shards(self) -> Routed<Self, AllShards> {
         Routed::new(self, AllShards)
+    }
+
+    /// Runs a read of reference tables (`#[grant(reference)]`, copied to every shard) on any
+    /// one shard, the next in turn; a select of a sharded table does not compile (see
+    /// [`super::ReferenceRead`]).
+    fn on_any_shard(self) -> Routed<Self, super::AnyShard>
+    where
+        Self: super::ReferenceRead,
+    {
+        Routed::new(self, super::AnyShard::next())
     }
 }
 

@@ -9,7 +9,9 @@ use quote::{format_ident, quote};
 pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
     let args = ctx.args;
     let table_str = &ctx.table_str;
-    let shard_key = if args.shard_key.is_empty() {
+    let shard_key: &[syn::Ident] = if args.reference {
+        &[] // copied to every shard: no column places a row
+    } else if args.shard_key.is_empty() {
         &args.key
     } else {
         &args.shard_key

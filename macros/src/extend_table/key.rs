@@ -27,6 +27,22 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
          order; only a complete builder is a key), or from a tuple in key order. It prints as \
          `a:b` ([`Display`](std::fmt::Display)) and parses back ([`FromStr`](std::str::FromStr))."
     );
+    // A reference table's key routes nowhere, so it is no record of a sharded table.
+    let keyed_impl = if ctx.args.reference {
+        quote!()
+    } else {
+        quote! {
+            /// A key is its own key: `Child::belonging_to(&parent_key)` selects the children of
+            /// the row with this key, as `belonging_to(&parent)` does.
+            impl ::grant::Keyed for #key_struct {
+                type Table = table;
+                #[inline]
+                fn key(&self) -> #key_struct {
+                    ::core::clone::Clone::clone(self)
+                }
+            }
+        }
+    };
     quote! {
         #[doc = #key_doc]
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,15 +50,7 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
             #( #[doc = #field_docs] pub #cols: #rust, )*
         }
 
-        /// A key is its own key: `Child::belonging_to(&parent_key)` selects the children of
-        /// the row with this key, as `belonging_to(&parent)` does.
-        impl ::grant::Keyed for #key_struct {
-            type Table = table;
-            #[inline]
-            fn key(&self) -> #key_struct {
-                ::core::clone::Clone::clone(self)
-            }
-        }
+        #keyed_impl
 
         // By hand rather than derived: `#[inline]`, so that only crates that print a key
         // compile this (every function of a table's items is; see BENCHMARKS.md).

@@ -8,6 +8,7 @@ mod checks;
 mod full_key;
 mod key;
 mod keyed_table;
+mod reference;
 mod shard_key;
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
@@ -28,6 +29,8 @@ pub(crate) struct Args {
     shard_key: Vec<Ident>,
     /// Tables sharded by the same key and strategy (`colocated_with(..)`).
     colocated_with: Vec<syn::Path>,
+    /// A reference table: copied to every shard, no shard key.
+    reference: bool,
 }
 
 impl Parse for Args {
@@ -42,6 +45,7 @@ impl Parse for Args {
         let mut shard_key = Vec::new();
         let mut column_idents = Vec::new();
         let mut colocated_with = Vec::new();
+        let mut reference = false;
         while !input.is_empty() {
             let name: Ident = input.parse()?;
             match name.to_string().as_str() {
@@ -69,6 +73,10 @@ impl Parse for Args {
                     syn::parenthesized!(content in input);
                     let paths = content.parse_terminated(syn::Path::parse, Token![,])?;
                     colocated_with = paths.into_iter().collect();
+                }
+                "reference" => {
+                    input.parse::<Token![=]>()?;
+                    reference = input.parse::<syn::LitBool>()?.value;
                 }
                 "column_idents" => {
                     let content;
@@ -122,6 +130,7 @@ impl Parse for Args {
             column_idents,
             shard_key,
             colocated_with,
+            reference,
         })
     }
 }
@@ -244,7 +253,11 @@ fn key_items(args: &Args) -> TokenStream {
         respan(checks::items(&ctx), args.table.span()),
         respan(full_key::items(&ctx), args.table.span()),
         keyed_table::items(&ctx),
-        respan(shard_key::items(&ctx), args.table.span()),
+        if args.reference {
+            respan(reference::items(&ctx), args.table.span())
+        } else {
+            respan(shard_key::items(&ctx), args.table.span())
+        },
         binds::items(&ctx),
         respan(assignable::items(&ctx), args.table.span()),
     ];

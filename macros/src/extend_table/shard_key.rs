@@ -238,6 +238,9 @@ pub(super) fn items(ctx: &Ctx<'_>) -> TokenStream {
             type Anchor = table;
         }
 
+        /// Its rows are spread over the shards: a key routes a write to one.
+        impl ::grant::shard::ShardedTable for table {}
+
         /// A shard key of this table routes statements on it.
         impl ::grant::shard::RoutableBy<table> for table {}
         // A second impl, so that rustc reports a key of another table with grant's message
