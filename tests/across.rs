@@ -536,3 +536,88 @@ async fn recovery_touches_only_its_own_databases() {
     let item: OrderItem = fleet_a.find((1, 1)).await.unwrap().unwrap();
     assert_eq!(item.quantity, OPENING, "rolled back");
 }
+
+/// A participant whose server goes away after its statements ran and before it prepared
+/// (every connection to it cut, new ones refused): the commit fails naming it, and every
+/// shard is as it was: the decider rolled back, the lost branch was never prepared (its
+/// server aborted it with the connection), and a recovery finds nothing to settle.
+macro_rules! a_participant_lost_before_prepare_aborts {
+    ($conn:ty, $backend:expr) => {{
+        use common::fault_proxy::{Fault, FaultProxy};
+        let shards = TestShards::new($backend, 2, "across_lost").await;
+        let upstream = {
+            let url = &shards.dbs[1].url;
+            let rest = url.split_once("://").unwrap().1;
+            let authority = rest.split('/').next().unwrap();
+            authority
+                .rsplit_once('@')
+                .map_or(authority, |(_, h)| h)
+                .to_owned()
+        };
+        let proxy = FaultProxy::start(&upstream).await;
+        let sharded: Sharded<$conn> = Sharded::<$conn>::builder()
+            .shard("s0", &shards.dbs[0].url)
+            .shard("s1", proxy.url_for(&shards.dbs[1].url))
+            .strategy(Modulo::new(2).unwrap())
+            .build()
+            .unwrap();
+        for order_id in 0..2 {
+            sharded
+                .insert(&OrderItem {
+                    order_id,
+                    product_id: 1,
+                    quantity: OPENING,
+                })
+                .await
+                .unwrap();
+        }
+        let mut tx = sharded.transaction_across().unwrap();
+        for (account, delta) in [(0i64, -5i32), (1, 5)] {
+            tx.run(
+                order_items::table
+                    .update_key((account, 1))
+                    .set(order_items::quantity.eq(order_items::quantity + delta)),
+            )
+            .execute()
+            .await
+            .unwrap();
+        }
+        proxy.set(Fault::Refuse);
+        proxy.cut();
+        let err = tx.commit().await.unwrap_err();
+        assert!(matches!(err, Error::TransactionAborted { .. }), "{err}");
+        assert!(
+            err.to_string().contains("s1"),
+            "names the lost shard: {err}"
+        );
+        proxy.set(Fault::None);
+        for account in 0..2i64 {
+            let mut conn: $conn = shards.direct(account as usize).await;
+            let quantity: i32 = order_items::table
+                .find((account, 1))
+                .select(order_items::quantity)
+                .get_result(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(quantity, OPENING, "account {account} unchanged");
+        }
+        common::eventually(
+            "the lost branch is gone and nothing is left to settle",
+            async || {
+                let report = sharded.recover_in_doubt().await.unwrap();
+                report.committed == 0 && report.rolled_back == 0 && report.unsettled.is_empty()
+            },
+        )
+        .await;
+    }};
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_a_participant_lost_before_prepare_aborts() {
+    a_participant_lost_before_prepare_aborts!(diesel_async::AsyncPgConnection, Backend::Pg);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mariadb_a_participant_lost_before_prepare_aborts() {
+    a_participant_lost_before_prepare_aborts!(diesel_async::AsyncMysqlConnection, Backend::Mysql);
+}

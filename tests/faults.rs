@@ -54,17 +54,7 @@ macro_rules! fault_tests {
                     )
                     .statement_timeout(Some(TIMEOUT))
                     .shard("s0", &direct.url)
-                    // mysql_async moves a connection to 127.0.0.1 onto the server's Unix socket
-                    // (`prefer_socket`), which would bypass the proxy.
-                    .shard(
-                        "s1",
-                        proxy.url_for(&proxied.url)
-                            + if $server.starts_with("mysql") {
-                                "?prefer_socket=false"
-                            } else {
-                                ""
-                            },
-                    )
+                    .shard("s1", proxy.url_for(&proxied.url))
                     .strategy(Modulo::new(2).unwrap())
                     .build()
                     .unwrap();

@@ -60,6 +60,8 @@ impl FaultProxy {
     }
 
     /// `scheme://user@host:port/db` of `url` with the proxy's address in place of the server's.
+    /// A MySQL URL gets `prefer_socket=false`: mysql_async otherwise moves a connection to
+    /// 127.0.0.1 onto the server's Unix socket, bypassing the proxy.
     pub fn url_for(&self, url: &str) -> String {
         let (scheme, rest) = url.split_once("://").unwrap();
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -67,7 +69,13 @@ impl FaultProxy {
             .rsplit_once('@')
             .map(|(u, _)| format!("{u}@"))
             .unwrap_or_default();
-        format!("{scheme}://{user}{}/{path}", self.addr)
+        let via_proxy = format!("{scheme}://{user}{}/{path}", self.addr);
+        if scheme == "mysql" {
+            let join = if path.contains('?') { '&' } else { '?' };
+            format!("{via_proxy}{join}prefer_socket=false")
+        } else {
+            via_proxy
+        }
     }
 
     /// Sets the fault for traffic from now on.
