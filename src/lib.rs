@@ -60,6 +60,7 @@ mod condition;
 pub mod config;
 pub mod error;
 mod failpoint;
+pub mod id;
 pub mod key;
 pub mod migrate;
 mod opaque_debug;

@@ -27,6 +27,7 @@ mod pool;
 mod position;
 mod probe;
 mod queries;
+pub(crate) use queries::created_concurrently;
 pub(crate) mod settings;
 mod setup;
 pub(crate) mod written;

@@ -331,6 +331,12 @@ impl ShardConnection for crate::sqlite::AsyncSqliteConnection {
     fn connect(url: &str) -> impl Future<Output = diesel::ConnectionResult<Self>> + Send {
         crate::sqlite::establish(url)
     }
+    fn texts(
+        conn: &mut Self,
+        sql: String,
+    ) -> impl Future<Output = diesel::QueryResult<Vec<String>>> + Send {
+        super::queries::sqlite_texts(conn, sql)
+    }
     /// SQLite files have no replicas: always a writable primary.
     async fn probe(_conn: &mut Self) -> diesel::QueryResult<Probe> {
         Ok(Probe {

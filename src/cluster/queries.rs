@@ -1,7 +1,7 @@
 //! Small queries grant runs for itself that read rows (two-phase commit's decisions and
 //! prepared branches), written per backend so that generic code needs no row bounds.
 
-#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 use diesel::QueryResult;
 
 /// PostgreSQL: the `item` text column of `sql`'s rows.
@@ -22,7 +22,16 @@ pub(crate) async fn mysql_texts(
     texts(conn, sql).await
 }
 
-#[cfg(any(feature = "postgres", feature = "mysql"))]
+/// SQLite: the `item` text column of `sql`'s rows.
+#[cfg(feature = "sqlite")]
+pub(crate) async fn sqlite_texts(
+    conn: &mut crate::sqlite::AsyncSqliteConnection,
+    sql: String,
+) -> QueryResult<Vec<String>> {
+    texts(conn, sql).await
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 async fn texts<C>(conn: &mut C, sql: String) -> QueryResult<Vec<String>>
 where
     C: diesel_async::AsyncConnection,
@@ -32,7 +41,7 @@ where
     Ok(rows.into_iter().map(|r| r.item).collect())
 }
 
-#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 #[derive(diesel::QueryableByName)]
 pub(crate) struct Item {
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -67,4 +76,16 @@ pub(crate) async fn mysql_xa_recover(
             )
         })
         .collect())
+}
+
+/// Whether `e`, from a `CREATE TABLE IF NOT EXISTS`, says that another session created the
+/// table at the same moment (PostgreSQL reports a unique violation on `pg_type` or "already
+/// exists" instead of doing nothing): the table is there either way.
+pub(crate) fn created_concurrently(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => true,
+        Error::DatabaseError(_, info) => info.message().contains("already exists"),
+        _ => false,
+    }
 }

@@ -52,7 +52,7 @@ pub use session::Session;
 pub use shard_key::ShardValues;
 pub use sharded::{Output, Sharded};
 pub use strategy::{
-    Buckets, HashStrategy, JumpHash, KeyRange, Lookup, LookupValue, MAX_SHARDS, Modulo,
+    Buckets, HashStrategy, IdBits, JumpHash, KeyRange, Lookup, LookupValue, MAX_SHARDS, Modulo,
     MultiColumn, RangeBound, RangeEntry, RangeStrategy, RouteError, ShardStrategy, StrategyError,
     TimeRange, jump_consistent_hash,
 };

@@ -163,9 +163,13 @@ async fn ready<C: ShardConnection>(
             });
         }
     }
-    bounded(conn, &[dialect.create_decisions()], timeout)
-        .await
-        .map_err(|e| e.on(shard))?;
+    match bounded(conn, &[dialect.create_decisions()], timeout).await {
+        Ok(()) => {}
+        // Another task or process created it at the same moment (PostgreSQL's `CREATE
+        // TABLE IF NOT EXISTS` is not atomic: the loser hits `pg_type`'s unique index).
+        Err(ProtocolError::Db(e)) if crate::cluster::created_concurrently(&e) => {}
+        Err(e) => return Err(e.on(shard)),
+    }
     cluster.two_phase_ready.store(true, Ordering::Relaxed);
     Ok(())
 }

@@ -17,6 +17,7 @@
 
 mod buckets;
 mod hash;
+mod id_bits;
 mod jump;
 mod lookup;
 mod modulo;
@@ -26,6 +27,7 @@ mod time_range;
 
 pub use buckets::Buckets;
 pub use hash::HashStrategy;
+pub use id_bits::IdBits;
 pub use jump::{JumpHash, jump_consistent_hash};
 pub use lookup::{Lookup, LookupValue};
 pub use modulo::Modulo;
