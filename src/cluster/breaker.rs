@@ -2,6 +2,7 @@
 //! left alone for `cool_down`, then one probe decides whether it is back.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Where a breaker stands.
@@ -32,6 +33,9 @@ struct Inner {
 #[derive(Debug)]
 pub struct Breaker {
     inner: Mutex<Inner>,
+    /// Closed with no failure counted: a success then changes nothing, and is recorded
+    /// without the lock or a clock read (every statement records one).
+    clean: AtomicBool,
     threshold: u32,
     cool_down: Duration,
 }
@@ -46,6 +50,7 @@ impl Breaker {
                 opened_at: None,
                 trial_since: None,
             }),
+            clean: AtomicBool::new(true),
             threshold: threshold.max(1),
             cool_down,
         }
@@ -122,6 +127,9 @@ impl Breaker {
 
     /// A request or probe succeeded; returns the state before, when it changed.
     pub fn record_success(&self) -> Option<BreakerState> {
+        if self.clean.load(Ordering::Acquire) {
+            return None;
+        }
         self.record_success_at(Instant::now())
     }
 
@@ -132,6 +140,7 @@ impl Breaker {
         inner.state = BreakerState::Closed;
         inner.opened_at = None;
         inner.trial_since = None;
+        self.clean.store(true, Ordering::Release);
         (before != BreakerState::Closed).then_some(before)
     }
 
@@ -142,6 +151,7 @@ impl Breaker {
 
     fn record_failure_at(&self, now: Instant) -> Option<BreakerState> {
         let mut inner = self.lock();
+        self.clean.store(false, Ordering::Release);
         inner.failures = inner.failures.saturating_add(1);
         let before = self.refresh(&mut inner, now);
         if before == BreakerState::HalfOpen

@@ -128,8 +128,18 @@ where
         grant.shard = %cluster.name(),
         grant.role = tracing::field::Empty,
     );
-    let started = Instant::now();
     let timeout = plan.options.timeout.unwrap_or(settings.statement_timeout);
+    let rediscover = settings.rediscover_timeout;
+    // Nobody listens to the span (no subscriber, or one that filters it out): run without
+    // it. Wrapping the statement's future would move it once more and enter and leave the
+    // span at every poll, a cost every lookup would pay for nothing.
+    if span.is_disabled() {
+        return match plan.access {
+            Access::Read => read(cluster, plan, timeout, op, attempts, &span).await,
+            Access::Write => write(cluster, rediscover, plan, timeout, op, attempts, &span).await,
+        };
+    }
+    let started = Instant::now();
     let result = match plan.access {
         Access::Read => {
             read(cluster, plan, timeout, op, attempts, &span)
@@ -137,7 +147,6 @@ where
                 .await
         }
         Access::Write => {
-            let rediscover = settings.rediscover_timeout;
             write(cluster, rediscover, plan, timeout, op, attempts, &span)
                 .instrument(span.clone())
                 .await
@@ -178,11 +187,13 @@ where
     let StatementTimeout::After(after) = timeout else {
         return op.run(query, conn).await.map_err(Some);
     };
-    let cancel = C::cancel_handle(conn);
     match tokio::time::timeout(after, op.run(query, conn)).await {
         Ok(result) => result.map_err(Some),
         Err(_) => {
-            if let Some(cancel) = cancel {
+            // Taken only now (the statement's future is gone, the connection still open
+            // mid-statement): a cancel token copies the connection's settings, a cost
+            // every statement would pay for the rare one that times out.
+            if let Some(cancel) = C::cancel_handle(conn) {
                 tokio::spawn(cancel.cancel());
             }
             Err(None)
@@ -274,7 +285,7 @@ where
     let mut last_error = None;
     let candidates = cluster.read_candidates(floor == ReadFloor::Primary);
     let count = candidates.len();
-    'nodes: for (i, node) in candidates.into_iter().enumerate() {
+    'nodes: for (i, node) in candidates.enumerate() {
         let last = i + 1 == count;
         // A replica serves the read only once it has replayed the writes the read must see:
         // known from its last probe, or (once per read, when a wait is allowed) by asking it.

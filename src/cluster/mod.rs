@@ -318,8 +318,12 @@ impl<C: ShardConnection> Cluster<C> {
 
     /// Where a read goes, in order: the replica the policy picks, the other usable replicas,
     /// then the primary. Only the primary when `primary_only`.
-    pub(crate) fn read_candidates(&self, primary_only: bool) -> Vec<&Node<C>> {
-        let mut out: Vec<&Node<C>> = Vec::with_capacity(self.replicas.len() + 1);
+    pub(crate) fn read_candidates(
+        &self,
+        primary_only: bool,
+    ) -> impl ExactSizeIterator<Item = &Node<C>> {
+        // The replicas to try, in order; no allocation when there are none to try.
+        let mut replicas: Vec<&Node<C>> = Vec::new();
         if !primary_only && !self.replicas.is_empty() {
             let usable: Vec<&Node<C>> = self
                 .replicas
@@ -339,11 +343,19 @@ impl<C: ShardConnection> Cluster<C> {
                         .map(|(i, _)| i)
                         .unwrap_or(0),
                 };
-                out.extend(usable.iter().cycle().skip(first).take(usable.len()));
+                replicas = usable
+                    .iter()
+                    .cycle()
+                    .skip(first)
+                    .take(usable.len())
+                    .copied()
+                    .collect();
             }
         }
-        out.push(self.primary_node());
-        out
+        Candidates {
+            replicas: replicas.into_iter(),
+            primary: Some(self.primary_node()),
+        }
     }
 
     fn next_random(&self) -> u64 {
@@ -367,3 +379,24 @@ impl<C: ShardConnection> std::fmt::Debug for Cluster<C> {
             .finish()
     }
 }
+
+/// The nodes a read tries, in order: the chosen replicas, then the primary.
+struct Candidates<'a, C: ShardConnection> {
+    replicas: std::vec::IntoIter<&'a Node<C>>,
+    primary: Option<&'a Node<C>>,
+}
+
+impl<'a, C: ShardConnection> Iterator for Candidates<'a, C> {
+    type Item = &'a Node<C>;
+
+    fn next(&mut self) -> Option<&'a Node<C>> {
+        self.replicas.next().or_else(|| self.primary.take())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.replicas.len() + usize::from(self.primary.is_some());
+        (n, Some(n))
+    }
+}
+
+impl<C: ShardConnection> ExactSizeIterator for Candidates<'_, C> {}

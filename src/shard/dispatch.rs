@@ -44,6 +44,11 @@ pub trait Route<Q>: Send + Sized {
 
     /// The route's result from each shard's, in the order of [`Route::split`].
     fn assemble<T: Send>(results: Vec<ShardResult<T>>) -> Result<Self::Output<T>>;
+
+    /// The route's result when [`Route::target`] named one shard: that shard's result.
+    fn assemble_one<T: Send>(result: ShardResult<T>) -> Result<Self::Output<T>> {
+        Self::assemble(vec![result])
+    }
 }
 
 /// The one result of a single-shard route.
@@ -81,6 +86,10 @@ impl<Q, K: RouteKey> Route<Q> for ByKey<K> {
     fn assemble<T: Send>(results: Vec<ShardResult<T>>) -> Result<T> {
         only(results)
     }
+
+    fn assemble_one<T: Send>(result: ShardResult<T>) -> Result<T> {
+        Ok(result.value)
+    }
 }
 
 impl<Q> Route<Q> for OnShard {
@@ -96,6 +105,10 @@ impl<Q> Route<Q> for OnShard {
 
     fn assemble<T: Send>(results: Vec<ShardResult<T>>) -> Result<T> {
         only(results)
+    }
+
+    fn assemble_one<T: Send>(result: ShardResult<T>) -> Result<T> {
+        Ok(result.value)
     }
 }
 

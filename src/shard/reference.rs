@@ -192,6 +192,10 @@ impl<Q> Route<Q> for AnyShard {
     fn assemble<T: Send>(results: Vec<ShardResult<T>>) -> Result<T> {
         super::dispatch::only(results)
     }
+
+    fn assemble_one<T: Send>(result: ShardResult<T>) -> Result<T> {
+        Ok(result.value)
+    }
 }
 
 impl<C: ShardConnection> Sharded<C> {

@@ -3,6 +3,7 @@
 
 use super::StatementKind;
 use super::attempts::{Attempts, Retries};
+use super::dispatch::Target;
 use super::operation::Operation;
 use super::run::Run;
 use super::{Route, RouteKey, RoutedStatement, Routing, ShardId, ShardRef, ShardResult};
@@ -329,13 +330,11 @@ impl<C: ShardConnection> Sharded<C> {
                 })
             }
         };
-        let mut parts = route.split(query, routing)?;
-        if parts.len() == 1 {
-            // One shard (a lookup by key): no join over futures.
-            if let Some(part) = parts.pop() {
-                return S::Route::assemble(vec![run_part(part).await?]);
-            }
+        if let Target::One(shard) = route.target(routing)? {
+            // One shard (a lookup by key): no list of parts, no join over futures.
+            return S::Route::assemble_one(run_part((shard, query)).await?);
         }
+        let parts = route.split(query, routing)?;
         let runs = parts.into_iter().map(run_part);
         S::Route::assemble(futures_util::future::try_join_all(runs).await?)
     }
