@@ -309,6 +309,17 @@ impl Error {
         }
     }
 
+    /// Whether the shard could not answer at all (down, its pool exhausted, the statement
+    /// timed out on every node), as opposed to answering with an error.
+    pub(crate) fn shard_could_not_answer(&self) -> bool {
+        matches!(
+            self,
+            Error::ShardUnavailable { .. }
+                | Error::PoolTimeout { .. }
+                | Error::StatementTimeout { .. }
+        )
+    }
+
     /// Whether a write that failed with this error was certainly not applied, so that
     /// running it again cannot apply it twice: no connection was had
     /// ([`Error::ShardUnavailable`], [`Error::PoolTimeout`]), the

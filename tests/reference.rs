@@ -281,3 +281,35 @@ struct Row {
     #[diesel(sql_type = Text)]
     name: String,
 }
+
+/// A read of a reference table on "any shard" moves on when its shard is down: every read
+/// succeeds while one of three shards is unreachable.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_any_shard_reads_survive_a_down_shard() {
+    type Conn = diesel_async::AsyncPgConnection;
+    let shards = TestShards::new(Backend::Pg, 2, "reference_reads_down").await;
+    let up: Sharded<Conn> = shards.builder::<Conn>().build().unwrap();
+    create_products!(up);
+    up.run(
+        diesel::sql_query("INSERT INTO products (product_id, name) VALUES (1, 'tea')")
+            .on_all_shards(),
+    )
+    .execute()
+    .await
+    .unwrap();
+    let sharded: Sharded<Conn> = Sharded::<Conn>::builder()
+        .shard("s0", &shards.dbs[0].url)
+        .shard("down", "postgres://postgres@127.0.0.1:1/none")
+        .shard("s1", &shards.dbs[1].url)
+        .build()
+        .unwrap();
+    // 30 reads: the turn comes round to the shard that is down ten times or so.
+    for _ in 0..30 {
+        let names: Vec<String> = sharded
+            .run(products::table.select(products::name).on_any_shard())
+            .load()
+            .await
+            .unwrap();
+        assert_eq!(names, ["tea"]);
+    }
+}

@@ -45,6 +45,14 @@ pub trait Route<Q>: Send + Sized {
     /// The route's result from each shard's, in the order of [`Route::split`].
     fn assemble<T: Send>(results: Vec<ShardResult<T>>) -> Result<Self::Output<T>>;
 
+    /// Another shard that can answer in place of those tried so far (`tried` of them),
+    /// with the statement for it: for reads any shard can answer (reference tables), so
+    /// that one shard down does not fail them. `None` (the default) for routes bound to
+    /// their shard.
+    fn fallback(&self, _query: &Q, _routing: &Routing, _tried: usize) -> Option<(ShardId, Q)> {
+        None
+    }
+
     /// The route's result when [`Route::target`] named one shard: that shard's result.
     fn assemble_one<T: Send>(result: ShardResult<T>) -> Result<Self::Output<T>> {
         Self::assemble(vec![result])

@@ -155,7 +155,8 @@ impl<T: ReferenceTable + QuerySource, U, Op, Ret> ReferenceWrite
 /// Which shard the next read of a reference table goes to: reads are spread over the shards.
 static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
 
-/// The route of a read of reference tables: any one shard, the next in turn
+/// The route of a read of reference tables: any one shard, the next in turn; when that
+/// shard cannot answer (down, its pool exhausted, the read timed out), the next one does
 /// (see [`super::RouteDsl::on_any_shard`]).
 ///
 /// ```
@@ -178,11 +179,17 @@ impl AnyShard {
     }
 }
 
-impl<Q> Route<Q> for AnyShard {
+impl<Q: Clone> Route<Q> for AnyShard {
     type Output<T: Send> = T;
 
     fn target(&self, routing: &Routing) -> Result<Target> {
         Ok(Target::One(self.shard(routing)))
+    }
+
+    /// The next shard in turn, until every shard was tried: a read of reference tables
+    /// survives shards that are down.
+    fn fallback(&self, query: &Q, routing: &Routing, tried: usize) -> Option<(ShardId, Q)> {
+        (tried < routing.len()).then(|| (AnyShard(self.0 + tried).shard(routing), query.clone()))
     }
 
     fn split(self, query: Q, routing: &Routing) -> Result<Vec<(ShardId, Q)>> {

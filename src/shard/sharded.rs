@@ -331,8 +331,23 @@ impl<C: ShardConnection> Sharded<C> {
             }
         };
         if let Target::One(shard) = route.target(routing)? {
-            // One shard (a lookup by key): no list of parts, no join over futures.
-            return S::Route::assemble_one(run_part((shard, query)).await?);
+            // One shard (a lookup by key): no list of parts, no join over futures. A route
+            // that another shard can answer for (reference tables) moves on when a shard
+            // cannot answer.
+            let mut tried = 1;
+            let mut spare = route.fallback(&query, routing, tried);
+            let mut result = run_part((shard, query)).await;
+            loop {
+                match (result, spare.take()) {
+                    (Err(e), Some((next, query))) if e.shard_could_not_answer() => {
+                        tracing::debug!(error = %e, "a shard could not answer; trying the next");
+                        tried += 1;
+                        spare = route.fallback(&query, routing, tried);
+                        result = run_part((next, query)).await;
+                    }
+                    (result, _) => return S::Route::assemble_one(result?),
+                }
+            }
         }
         let parts = route.split(query, routing)?;
         let runs = parts.into_iter().map(run_part);
