@@ -292,6 +292,22 @@ fn cases() -> Vec<Case> {
             )
         },
         Case {
+            strategy: "kind = \"id_bits\"\nshard_bits = 7",
+            ..case(
+                "an id layout of 64 bits",
+                M(
+                    "[strategy]: invalid id layout: time 40 + sequence 12 + worker 5 + shard 7 bits make 64, not 63",
+                ),
+            )
+        },
+        Case {
+            strategy: "kind = \"id_bits\"\nmoves = { \"3\" = \"s1\" }",
+            ..case(
+                "bucket moves of ids routed by shard",
+                M("[strategy] `moves`: `moves` needs `buckets = true`"),
+            )
+        },
+        Case {
             strategy: "kind = \"consistent\"",
             ..case("an unknown strategy", T("unknown variant `consistent`"))
         },

@@ -4,7 +4,7 @@
 use super::ConfigError;
 use crate::ShardId;
 use crate::shard::{
-    Buckets, HashStrategy, JumpHash, Lookup, LookupValue, Modulo, MultiColumn, RangeBound,
+    Buckets, HashStrategy, IdBits, JumpHash, Lookup, LookupValue, Modulo, MultiColumn, RangeBound,
     RangeEntry, RangeStrategy, ShardStrategy, TimeRange,
 };
 use chrono::{NaiveDate, NaiveDateTime};
@@ -42,6 +42,12 @@ use std::collections::BTreeMap;
 /// kind = "multi_column"
 /// groups = { big = ["s0", "s1"], small = ["s2"] }       # group = [shards]
 /// first = { kind = "lookup", values = { acme = "big" }, default = "small" }  # names groups
+///
+/// [tables.posts.strategy]
+/// kind = "id_bits"               # ids from grant::id: routed by their shard bits
+/// shard_bits = 6                 # the id layout (these four default to 40, 12, 5, 6)
+/// buckets = true                 # optional: the bits name 64 buckets spread over the shards
+/// moves = { "17" = "s2" }        # ... then bucket 17 moved to shard s2
 /// ```
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -97,6 +103,24 @@ pub enum StrategyConfig {
         regions: BTreeMap<String, Vec<BoundValue>>,
         /// Shard for unlisted values.
         default: Option<String>,
+    },
+    /// [`IdBits`]: ids of a [`crate::id::IdLayout`] routed by their shard bits.
+    IdBits {
+        /// The layout's time bits (default 40).
+        time_bits: Option<u8>,
+        /// The layout's sequence bits (default 12).
+        sequence_bits: Option<u8>,
+        /// The layout's worker bits (default 5).
+        worker_bits: Option<u8>,
+        /// The layout's shard bits (default 6).
+        shard_bits: Option<u8>,
+        /// Whether the bits name buckets (spread evenly over the shards, then `moves`)
+        /// rather than shards.
+        #[serde(default)]
+        buckets: bool,
+        /// Bucket number (as a string key) -> shard name, with `buckets = true`.
+        #[serde(default)]
+        moves: BTreeMap<String, String>,
     },
     /// [`MultiColumn`].
     MultiColumn {
@@ -192,6 +216,23 @@ impl Names<'_> {
     }
 }
 
+/// `count` buckets spread evenly over the shards, then `moves` (bucket number -> shard).
+fn buckets(
+    names: &Names<'_>,
+    count: u32,
+    moves: &BTreeMap<String, String>,
+) -> Result<Buckets, ConfigError> {
+    let mut buckets = Buckets::even(count, names.count(None)?)?;
+    for (bucket, shard) in moves {
+        let number: u32 = bucket.parse().map_err(|_| ConfigError::BadValue {
+            place: format!("{} `moves`", names.place),
+            reason: format!("`{bucket}` is not a bucket number"),
+        })?;
+        buckets = buckets.moved(number, names.id(shard, "moves")?)?;
+    }
+    Ok(buckets)
+}
+
 impl StrategyConfig {
     /// The strategy, with shard names resolved against `names`.
     pub(crate) fn build(&self, names: &Names<'_>) -> Result<Box<dyn ShardStrategy>, ConfigError> {
@@ -200,16 +241,36 @@ impl StrategyConfig {
             StrategyConfig::Modulo { shards } => Box::new(Modulo::new(names.count(*shards)?)?),
             StrategyConfig::Hash { shards } => Box::new(HashStrategy::new(names.count(*shards)?)?),
             StrategyConfig::Jump { shards } => Box::new(JumpHash::new(names.count(*shards)?)?),
-            StrategyConfig::Buckets { count, moves } => {
-                let mut buckets = Buckets::even(*count, names.count(None)?)?;
-                for (bucket, shard) in moves {
-                    let number: u32 = bucket.parse().map_err(|_| ConfigError::BadValue {
+            StrategyConfig::Buckets { count, moves } => Box::new(buckets(names, *count, moves)?),
+            StrategyConfig::IdBits {
+                time_bits,
+                sequence_bits,
+                worker_bits,
+                shard_bits,
+                buckets: by_bucket,
+                moves,
+            } => {
+                let layout = crate::id::IdLayout::new(
+                    time_bits.unwrap_or(40),
+                    sequence_bits.unwrap_or(12),
+                    worker_bits.unwrap_or(5),
+                    shard_bits.unwrap_or(6),
+                )
+                .map_err(|e| ConfigError::BadValue {
+                    place: place.clone(),
+                    reason: e.to_string(),
+                })?;
+                if *by_bucket {
+                    let count = u32::try_from(layout.max_shard() + 1).unwrap_or(u32::MAX);
+                    Box::new(IdBits::buckets(layout, buckets(names, count, moves)?)?)
+                } else if !moves.is_empty() {
+                    return Err(ConfigError::BadValue {
                         place: format!("{place} `moves`"),
-                        reason: format!("`{bucket}` is not a bucket number"),
-                    })?;
-                    buckets = buckets.moved(number, names.id(shard, "moves")?)?;
+                        reason: "`moves` needs `buckets = true`".into(),
+                    });
+                } else {
+                    Box::new(IdBits::shards(layout, names.count(None)?)?)
                 }
-                Box::new(buckets)
             }
             StrategyConfig::Range { ranges, default } => {
                 let entries = ranges
@@ -327,4 +388,47 @@ fn parse_month(text: &str, place: &str) -> Result<(NaiveDateTime, NaiveDateTime)
         start.and_time(chrono::NaiveTime::MIN),
         end.and_time(chrono::NaiveTime::MIN),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use crate::ShardId;
+    use crate::config::Topology;
+    use crate::id::{IdGenerator, IdLayout};
+    use crate::key::PartValue;
+    use crate::shard::ShardValues;
+
+    /// `id_bits` in TOML: ids of the default layout whose bits name buckets, bucket 5 moved.
+    #[test]
+    fn id_bits_route_ids_by_their_bucket() {
+        let topology = Topology::from_toml_str(
+            r#"
+            [[shards]]
+            name = "s0"
+            url = "/tmp/a.db"
+            [[shards]]
+            name = "s1"
+            url = "/tmp/b.db"
+            [[shards]]
+            name = "s2"
+            url = "/tmp/c.db"
+            [tables.posts.strategy]
+            kind = "id_bits"
+            buckets = true
+            moves = { "5" = "s2" }
+            "#,
+        )
+        .unwrap();
+        let routing = topology.routing().unwrap();
+        let strategy = routing.strategy_for("posts").unwrap();
+        let ids = IdGenerator::fixed(IdLayout::default(), 0).unwrap();
+        let route = |bucket: u32| {
+            let id = ids.try_next_id(bucket).unwrap();
+            strategy.shard_for(&ShardValues::new([PartValue::Int(id)]))
+        };
+        assert_eq!(route(5), Ok(ShardId(2)), "moved");
+        assert_eq!(route(4), Ok(ShardId(1)), "4 mod 3");
+        assert_eq!(route(63), Ok(ShardId(0)), "63 mod 3");
+    }
 }
