@@ -171,47 +171,28 @@ async fn a_lease_that_cannot_be_renewed_stops_its_generator() {
     assert!(second.next_id(1).await.unwrap() > last);
 }
 
-/// MariaDB and SQLite hold lease tables too: two generators, two worker numbers.
+/// Two generators leased from the lease table of `url`'s database: two worker numbers, two
+/// different ids.
+async fn two_leases<C: grant::ShardConnection>(url: &str) {
+    let sharded = control::<C>(url);
+    let lease = || {
+        IdGenerator::lease(
+            &sharded,
+            "control",
+            IdLayout::default(),
+            LeaseOptions::default(),
+        )
+    };
+    let (a, b) = (lease().await.unwrap(), lease().await.unwrap());
+    assert_ne!(a.worker(), b.worker());
+    assert_ne!(a.next_id(0).await.unwrap(), b.next_id(0).await.unwrap());
+}
+
+/// MariaDB and SQLite hold lease tables too.
 #[tokio::test(flavor = "multi_thread")]
 async fn mariadb_and_sqlite_lease_distinct_workers() {
     let db = TestDb::mysql_empty("ids_my").await;
-    let sharded = control::<AsyncMysqlConnection>(&db.url);
-    let a = IdGenerator::lease(
-        &sharded,
-        "control",
-        IdLayout::default(),
-        LeaseOptions::default(),
-    )
-    .await
-    .unwrap();
-    let b = IdGenerator::lease(
-        &sharded,
-        "control",
-        IdLayout::default(),
-        LeaseOptions::default(),
-    )
-    .await
-    .unwrap();
-    assert_ne!(a.worker(), b.worker());
-    assert_ne!(a.next_id(0).await.unwrap(), b.next_id(0).await.unwrap());
-
+    two_leases::<AsyncMysqlConnection>(&db.url).await;
     let db = TestDb::sqlite_empty("ids_lite").await;
-    let sharded = control::<grant::sqlite::AsyncSqliteConnection>(&db.url);
-    let a = IdGenerator::lease(
-        &sharded,
-        "control",
-        IdLayout::default(),
-        LeaseOptions::default(),
-    )
-    .await
-    .unwrap();
-    let b = IdGenerator::lease(
-        &sharded,
-        "control",
-        IdLayout::default(),
-        LeaseOptions::default(),
-    )
-    .await
-    .unwrap();
-    assert_ne!(a.worker(), b.worker());
+    two_leases::<grant::sqlite::AsyncSqliteConnection>(&db.url).await;
 }

@@ -162,16 +162,21 @@ impl<C: ShardConnection> Table<C> {
         self.shard.to_string()
     }
 
-    async fn texts(&self, sql: String) -> Result<Vec<String>, String> {
+    /// A connection to the shard's primary.
+    async fn checkout(&self) -> Result<crate::cluster::NodeConn<'_, C>, String> {
         let cluster = self
             .sharded
             .cluster(self.shard.clone())
             .map_err(|e| e.to_string())?;
-        let mut conn = cluster
+        cluster
             .primary_node()
             .checkout()
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())
+    }
+
+    async fn texts(&self, sql: String) -> Result<Vec<String>, String> {
+        let mut conn = self.checkout().await?;
         let rows = C::texts(conn.conn(), sql)
             .await
             .map_err(|e| e.to_string())?;
@@ -189,15 +194,7 @@ impl<C: ShardConnection> Table<C> {
         sql: String,
         benign: fn(&diesel::result::Error) -> bool,
     ) -> Result<(), String> {
-        let cluster = self
-            .sharded
-            .cluster(self.shard.clone())
-            .map_err(|e| e.to_string())?;
-        let mut conn = cluster
-            .primary_node()
-            .checkout()
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut conn = self.checkout().await?;
         match diesel_async::SimpleAsyncConnection::batch_execute(conn.conn(), &sql).await {
             Ok(()) => {}
             Err(e) if benign(&e) => {}
