@@ -622,28 +622,24 @@ async fn mariadb_a_participant_lost_before_prepare_aborts() {
     a_participant_lost_before_prepare_aborts!(diesel_async::AsyncMysqlConnection, Backend::Mysql);
 }
 
-/// The first transactions on fresh shards, 32 at once: each shard's decision table is
+/// The first transactions on fresh shards, 8 at once: each shard's decision table is
 /// created once, whoever comes first (PostgreSQL's `CREATE TABLE IF NOT EXISTS` races with
 /// itself: the benchmark's 16 tasks once failed on it), and every transfer commits.
 macro_rules! first_transactions_at_once {
     ($conn:ty, $backend:expr) => {{
         let shards = TestShards::new($backend, 2, "across_first").await;
         let sharded: Sharded<$conn> = open_accounts!($conn, shards);
-        let tasks: Vec<_> = (0..32i64)
+        // 8 at once, fewer than a pool's 10 connections: each transaction holds one
+        // connection per shard while it waits for the other shard's, so more transactions
+        // than a pool holds can wait on each other until the pool's timeout.
+        let tasks: Vec<_> = (0..8i64)
             .map(|t| {
                 let sharded = sharded.clone();
                 tokio::spawn(async move {
                     let from = t % ACCOUNTS;
                     let to = (from + 1) % ACCOUNTS;
-                    // Deadlocks between concurrent transfers are the servers' to report;
-                    // what must not happen is a failure to create the decision table.
-                    if let Err(e) = transfer!(sharded, from, to, 1) {
-                        let text = e.to_string();
-                        assert!(
-                            !text.contains("pg_type") && !text.contains("already exists"),
-                            "{text}"
-                        );
-                    }
+                    // Locks are taken in account order: every transfer commits.
+                    transfer!(sharded, from, to, 1).unwrap();
                 })
             })
             .collect();

@@ -60,7 +60,7 @@ impl IdGenerator {
             });
         }
         let floor = floor_unix_ms.saturating_sub(layout.epoch_ms());
-        let sequence_bits = 63 - layout.time_bits() - layout.worker_bits() - layout.shard_bits();
+        let sequence_bits = layout.sequence_bits();
         Ok(IdGenerator {
             layout,
             worker: u64::from(worker),
@@ -113,7 +113,7 @@ impl IdGenerator {
             lease.check()?;
         }
         let now = self.clock.now_ms().saturating_sub(layout.epoch_ms());
-        let sequence_bits = 63 - layout.time_bits() - layout.worker_bits() - layout.shard_bits();
+        let sequence_bits = layout.sequence_bits();
         let max_sequence = layout.max_sequence();
         let mut current = self.last.load(Ordering::Relaxed);
         loop {
@@ -292,6 +292,16 @@ mod tests {
         );
         clock.set(T0 + 5_000);
         assert!(ids.next_id(2).await.unwrap() > last);
+    }
+
+    /// An epoch so far back that the time no longer fits: refused, not wrapped.
+    #[test]
+    fn a_time_beyond_the_time_bits_is_refused() {
+        let layout = IdLayout::new(32, 19, 6, 6).unwrap().with_epoch_ms(0);
+        let ids = IdGenerator::fixed(layout, 0)
+            .unwrap()
+            .with_clock(ManualClock::new(T0));
+        assert_eq!(ids.try_next_id(0), Err(IdError::TimeExhausted { bits: 32 }));
     }
 
     #[test]

@@ -125,6 +125,10 @@ impl IdLayout {
         mask(self.worker_bits)
     }
 
+    pub(crate) fn sequence_bits(&self) -> u8 {
+        self.sequence_bits
+    }
+
     pub(crate) fn max_sequence(&self) -> u64 {
         mask(self.sequence_bits)
     }
