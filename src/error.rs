@@ -195,6 +195,27 @@ pub enum Error {
         /// Its error.
         source: Box<Error>,
     },
+    /// A live topology's control database refused a topology, could not be reached, or
+    /// holds nothing under the name (see [`crate::live`]).
+    #[error("topology `{name}` (control database): {cause}")]
+    Control {
+        /// The topology's name.
+        name: String,
+        /// What was wrong.
+        cause: String,
+    },
+    /// A publish named another version than the one stored: someone published first.
+    #[error(
+        "topology `{name}` is at version {found}, not {expected}: read it again, re-apply the change and publish after version {found}"
+    )]
+    TopologyVersionConflict {
+        /// The topology's name.
+        name: String,
+        /// The version the publish replaces.
+        expected: u64,
+        /// The version stored.
+        found: u64,
+    },
     /// A migration failed (names the database and the migration).
     #[error(transparent)]
     Migration(crate::migrate::MigrationError),
@@ -288,6 +309,8 @@ impl Error {
             Error::TransactionAborted { .. } => "TransactionAborted",
             Error::TransactionInDoubt { .. } => "TransactionInDoubt",
             Error::ReferenceWrite { .. } => "ReferenceWrite",
+            Error::Control { .. } => "Control",
+            Error::TopologyVersionConflict { .. } => "TopologyVersionConflict",
         }
     }
 

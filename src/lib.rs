@@ -62,6 +62,7 @@ pub mod error;
 mod failpoint;
 pub mod id;
 pub mod key;
+pub mod live;
 pub mod migrate;
 mod opaque_debug;
 mod portable_uuid;

@@ -629,10 +629,10 @@ macro_rules! first_transactions_at_once {
     ($conn:ty, $backend:expr) => {{
         let shards = TestShards::new($backend, 2, "across_first").await;
         let sharded: Sharded<$conn> = open_accounts!($conn, shards);
-        // 8 at once, fewer than a pool's 10 connections: each transaction holds one
-        // connection per shard while it waits for the other shard's, so more transactions
-        // than a pool holds can wait on each other until the pool's timeout.
-        let tasks: Vec<_> = (0..8i64)
+        // 32 at once over pools of 10: each transaction holds one connection per shard
+        // while it waits for the other shard's; grant admits as many open transactions as
+        // the smallest pool holds, so they cannot exhaust each other's pools.
+        let tasks: Vec<_> = (0..32i64)
             .map(|t| {
                 let sharded = sharded.clone();
                 tokio::spawn(async move {

@@ -75,7 +75,7 @@ impl<C: ShardConnection> Cluster<C> {
 /// What the background health task needs of a handle: its shards and their settings.
 pub(crate) trait Fleet<C: ShardConnection>: Send + Sync + 'static {
     /// Every shard.
-    fn clusters(&self) -> &[Cluster<C>];
+    fn clusters(&self) -> Vec<&Cluster<C>>;
     /// Health-check settings.
     fn health(&self) -> &HealthConfig;
 }
@@ -95,7 +95,7 @@ pub(crate) fn spawn_health_checks<C: ShardConnection, F: Fleet<C>>(fleet: Weak<F
             let interval = fleet.health().interval;
             let checks = fleet
                 .clusters()
-                .iter()
+                .into_iter()
                 .filter(|c| c.is_replicated())
                 .map(|c| c.check_health(timeout));
             futures_util::future::join_all(checks).await;

@@ -146,3 +146,19 @@ pub(crate) fn node_state(
     _: Option<Duration>,
 ) {
 }
+
+/// A live topology's version and whether its control database answered its last read.
+#[cfg(feature = "metrics")]
+pub(crate) fn topology(name: &str, version: u64, reachable: bool) {
+    let labels = [metrics::Label::new("topology", name.to_owned())];
+    metrics::gauge!("grant_topology_version", labels.iter()).set(version as f64);
+    metrics::gauge!("grant_topology_control_reachable", labels.iter()).set(if reachable {
+        1.0
+    } else {
+        0.0
+    });
+}
+
+#[cfg(not(feature = "metrics"))]
+#[inline(always)]
+pub(crate) fn topology(_: &str, _: u64, _: bool) {}

@@ -25,6 +25,7 @@ mod metrics;
 mod node;
 mod pool;
 mod position;
+pub(crate) mod primary_sql;
 mod probe;
 mod queries;
 pub(crate) use queries::created_concurrently;
@@ -42,6 +43,11 @@ pub(crate) fn metrics_statement(
     elapsed: Duration,
 ) {
     metrics::statement(shard, node, "primary", access, outcome, elapsed);
+}
+
+/// Notes a live topology's version and whether its control database answered.
+pub(crate) fn metrics_topology(name: &str, version: u64, reachable: bool) {
+    metrics::topology(name, version, reachable);
 }
 
 pub(crate) use breaker::Breaker;
@@ -211,6 +217,11 @@ impl<C: ShardConnection> Cluster<C> {
             // first one (and `current_primary` only ever holds a position in the list).
             None => (0, &self.primaries[0]),
         }
+    }
+
+    /// The fewest connections a primary-role host's pool holds.
+    pub(crate) fn primary_pool_size(&self) -> u32 {
+        self.primaries.iter().map(Node::max_size).min().unwrap_or(1)
     }
 
     /// The hosts that may hold the primary role.

@@ -103,6 +103,16 @@ impl<C: ShardConnection> Node<C> {
         }
     }
 
+    /// How long a checkout waits for a connection (the pool's `connection_timeout`).
+    pub(crate) fn connection_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The pool's `max_size`: how many connections it holds at most.
+    pub(crate) fn max_size(&self) -> u32 {
+        self.max_size
+    }
+
     /// The database it serves: its URL's path (OpenTelemetry's `db.namespace`).
     pub(crate) fn db_namespace(&self) -> &str {
         &self.db_namespace

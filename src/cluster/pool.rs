@@ -211,6 +211,17 @@ pub trait ShardConnection: diesel_async::AsyncConnection + Send + 'static {
             "not supported on this backend".into(),
         )))
     }
+    /// Listens on `channel` of the server at `url` in a task of its own, waking `wake` at
+    /// each notification; the task ends when the connection does. `None` where the backend
+    /// has no notifications (only PostgreSQL has them).
+    #[doc(hidden)]
+    fn listen(
+        _url: &str,
+        _channel: &'static str,
+        _wake: std::sync::Arc<tokio::sync::Notify>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        None
+    }
     /// The prepared two-phase branches on the server, as (transaction id, branch qualifier).
     #[doc(hidden)]
     fn prepared_branches(
@@ -259,6 +270,32 @@ impl ShardConnection for diesel_async::AsyncPgConnection {
         sql: String,
     ) -> impl Future<Output = diesel::QueryResult<Vec<String>>> + Send {
         super::queries::pg_texts(conn, sql)
+    }
+    fn listen(
+        url: &str,
+        channel: &'static str,
+        wake: std::sync::Arc<tokio::sync::Notify>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let url = url.to_owned();
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        Some(runtime.spawn(async move {
+            use futures_util::StreamExt;
+            let Ok(mut conn) = <Self as diesel_async::AsyncConnection>::establish(&url).await
+            else {
+                return;
+            };
+            let listen = format!("LISTEN {channel}");
+            if diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, &listen)
+                .await
+                .is_err()
+            {
+                return;
+            }
+            let mut notifications = std::pin::pin!(conn.notifications_stream());
+            while let Some(Ok(_)) = notifications.next().await {
+                wake.notify_one();
+            }
+        }))
     }
     async fn prepared_branches(conn: &mut Self) -> diesel::QueryResult<Vec<(String, String)>> {
         // `<id>-<participant hash>`: the id is the first 55 characters.

@@ -400,6 +400,11 @@ impl Topology {
 
     /// Builds the [`Sharded`] of backend `C` (inside a tokio runtime: pools run tasks).
     pub fn build<C: ShardConnection>(&self) -> Result<Sharded<C>> {
+        self.builder::<C>()?.build()
+    }
+
+    /// The builder of this topology's handle.
+    pub(crate) fn builder<C: ShardConnection>(&self) -> Result<crate::ShardedBuilder<C>> {
         if self.shards.is_empty() {
             return Err(ConfigError::NoShards.into());
         }
@@ -436,7 +441,7 @@ impl Topology {
         for (table, strategy) in tables {
             builder = builder.table_strategy_named(table, strategy);
         }
-        builder.build()
+        Ok(builder)
     }
 }
 

@@ -15,6 +15,7 @@
 use super::generator::MAX_AHEAD_MS;
 use super::{IdError, IdGenerator, IdLayout};
 use crate::cluster::ShardConnection;
+use crate::cluster::primary_sql::PrimarySql;
 use crate::shard::{ShardRef, Sharded};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -120,90 +121,27 @@ impl LeaseState {
     }
 }
 
-/// The SQL of the lease table on one backend.
-struct Sql {
-    backend: &'static str,
-}
-
-impl Sql {
-    fn now_ms(&self) -> &'static str {
-        match self.backend {
-            "postgres" => "(extract(epoch from clock_timestamp()) * 1000)::bigint",
-            "mysql" => "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)",
-            _ => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
-        }
-    }
-
-    fn text(&self, expr: &str) -> String {
-        match self.backend {
-            "postgres" => format!("({expr})::text"),
-            "mysql" => format!("CAST({expr} AS CHAR)"),
-            _ => format!("CAST({expr} AS TEXT)"),
-        }
-    }
-
-    fn create(&self) -> String {
-        "CREATE TABLE IF NOT EXISTS grant_id_workers (worker INTEGER NOT NULL PRIMARY KEY, \
-         owner VARCHAR(64) NOT NULL, expires_ms BIGINT NOT NULL)"
-            .into()
-    }
+/// The lease table's `CREATE`.
+fn create_sql() -> String {
+    "CREATE TABLE IF NOT EXISTS grant_id_workers (worker INTEGER NOT NULL PRIMARY KEY, \
+     owner VARCHAR(64) NOT NULL, expires_ms BIGINT NOT NULL)"
+        .into()
 }
 
 /// Runs grant's lease statements on one shard's primary.
 struct Table<C: ShardConnection> {
-    sharded: Sharded<C>,
-    shard: ShardRef,
-    sql: Sql,
+    primary: PrimarySql<C>,
     owner: String,
 }
 
+impl<C: ShardConnection> std::ops::Deref for Table<C> {
+    type Target = PrimarySql<C>;
+    fn deref(&self) -> &PrimarySql<C> {
+        &self.primary
+    }
+}
+
 impl<C: ShardConnection> Table<C> {
-    fn shard_name(&self) -> String {
-        self.shard.to_string()
-    }
-
-    /// A connection to the shard's primary.
-    async fn checkout(&self) -> Result<crate::cluster::NodeConn<'_, C>, String> {
-        let cluster = self
-            .sharded
-            .cluster(self.shard.clone())
-            .map_err(|e| e.to_string())?;
-        cluster
-            .primary_node()
-            .checkout()
-            .await
-            .map_err(|e| e.to_string())
-    }
-
-    async fn texts(&self, sql: String) -> Result<Vec<String>, String> {
-        let mut conn = self.checkout().await?;
-        let rows = C::texts(conn.conn(), sql)
-            .await
-            .map_err(|e| e.to_string())?;
-        conn.finished();
-        Ok(rows)
-    }
-
-    async fn execute(&self, sql: String) -> Result<(), String> {
-        self.execute_or(sql, |_| false).await
-    }
-
-    /// Runs `sql`; an error for which `benign` holds counts as success.
-    async fn execute_or(
-        &self,
-        sql: String,
-        benign: fn(&diesel::result::Error) -> bool,
-    ) -> Result<(), String> {
-        let mut conn = self.checkout().await?;
-        match diesel_async::SimpleAsyncConnection::batch_execute(conn.conn(), &sql).await {
-            Ok(()) => {}
-            Err(e) if benign(&e) => {}
-            Err(e) => return Err(e.to_string()),
-        }
-        conn.finished();
-        Ok(())
-    }
-
     async fn owner_of(&self, worker: u32) -> Result<Option<String>, String> {
         let rows = self
             .texts(format!(
@@ -300,11 +238,7 @@ impl IdGenerator {
     ) -> Result<IdGenerator, IdError> {
         options.check()?;
         let table = Table {
-            sharded: sharded.clone(),
-            shard: shard.into(),
-            sql: Sql {
-                backend: C::BACKEND,
-            },
+            primary: PrimarySql::new(sharded.clone(), shard.into()),
             owner: format!("grant-{}", uuid::Uuid::new_v4().simple()),
         };
         let no_worker = |cause: String| IdError::NoWorker {
@@ -312,7 +246,7 @@ impl IdGenerator {
             cause,
         };
         table
-            .execute_or(table.sql.create(), crate::cluster::created_concurrently)
+            .execute_or(create_sql(), crate::cluster::created_concurrently)
             .await
             .map_err(no_worker)?;
         let ttl_ms = options.ttl.as_millis();

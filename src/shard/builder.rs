@@ -232,6 +232,17 @@ impl<C: ShardConnection> ShardedBuilder<C> {
     /// Validates the topology and sets up the pools (connections open on first use). Call it
     /// inside a tokio runtime: the pools run background tasks.
     pub fn build(self) -> Result<Sharded<C>> {
+        let parts = self.into_parts()?;
+        Ok(Sharded::from_parts(
+            parts.clusters,
+            parts.routing,
+            parts.health,
+            parts.statement_timeout,
+        ))
+    }
+
+    /// Validates the topology and sets up its shards' pools, without a handle.
+    pub(crate) fn into_parts(self) -> Result<Parts<C>> {
         if self.shards.is_empty() {
             return Err(ConfigError::NoShards.into());
         }
@@ -283,13 +294,21 @@ impl<C: ShardConnection> ShardedBuilder<C> {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Sharded::from_parts(
+        Ok(Parts {
             clusters,
             routing,
-            self.health,
-            self.statement_timeout,
-        ))
+            health: self.health,
+            statement_timeout: self.statement_timeout,
+        })
     }
+}
+
+/// A validated topology's shards and routing, before they make a handle.
+pub(crate) struct Parts<C: ShardConnection> {
+    pub(crate) clusters: Vec<Cluster<C>>,
+    pub(crate) routing: Routing,
+    pub(crate) health: HealthConfig,
+    pub(crate) statement_timeout: Option<Duration>,
 }
 
 crate::opaque_debug::opaque_debug!([C: ShardConnection] ShardedBuilder<C>, "ShardedBuilder");

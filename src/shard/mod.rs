@@ -50,7 +50,7 @@ pub use routing::Routing;
 pub use run::Run;
 pub use session::Session;
 pub use shard_key::ShardValues;
-pub use sharded::{Output, Sharded};
+pub use sharded::{Output, RoutingSnapshot, Sharded};
 pub use strategy::{
     Buckets, HashStrategy, IdBits, JumpHash, KeyRange, Lookup, LookupValue, MAX_SHARDS, Modulo,
     MultiColumn, RangeBound, RangeEntry, RangeStrategy, RouteError, ShardStrategy, StrategyError,

@@ -9,6 +9,9 @@ use std::sync::Arc;
 /// validated by [`crate::ShardedBuilder`]: every strategy returns only shards that exist.
 #[derive(Debug, Clone)]
 pub struct Routing {
+    /// The topology version it was built from: 0 for a fixed topology, the control
+    /// database's version for a live one.
+    version: u64,
     names: Vec<Arc<str>>,
     unknown: Arc<str>,
     default: Option<Arc<dyn ShardStrategy>>,
@@ -22,11 +25,24 @@ impl Routing {
         tables: HashMap<String, Arc<dyn ShardStrategy>>,
     ) -> Self {
         Routing {
+            version: 0,
             names,
             unknown: Arc::from("?"),
             default,
             tables,
         }
+    }
+
+    /// The same routing, marked as built from topology `version`.
+    pub(crate) fn at_version(mut self, version: u64) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The topology version this routing was built from: 0 for a fixed topology (code or
+    /// TOML), the control database's version for a live one ([`crate::live`]).
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// Every strategy names only shards that exist.

@@ -11,9 +11,27 @@ use crate::cluster::exec::{ExecSettings, Plan, RunOptions, StatementTimeout, run
 use crate::cluster::health::{Fleet, spawn_health_checks};
 use crate::cluster::{Cluster, HealthConfig, PooledConnection, ShardConnection};
 use crate::{Error, Result};
+use arc_swap::ArcSwap;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The routing a handle had when this was taken ([`Sharded::routing`]): a live topology's
+/// next version does not change it. Dereferences to [`Routing`].
+pub struct RoutingSnapshot(arc_swap::Guard<Arc<Routing>>);
+
+impl std::ops::Deref for RoutingSnapshot {
+    type Target = Routing;
+    fn deref(&self) -> &Routing {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RoutingSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
 
 /// The output of running statement `S` when each shard returns `T`: `T` for a statement
 /// routed to one shard, [`super::PerShard<T>`] for one routed to every shard.
@@ -68,18 +86,47 @@ pub struct Sharded<C: ShardConnection> {
 }
 
 struct Inner<C: ShardConnection> {
-    clusters: Vec<Cluster<C>>,
-    routing: Routing,
+    /// Every shard the handle has known, in topology order. Append-only (a live topology
+    /// may add shards, never remove or reorder them), so a `&Cluster` lives as long as the
+    /// handle; `ShardId(i)` is the `i`-th.
+    clusters: boxcar::Vec<Cluster<C>>,
+    /// The current routing: replaced whole when a live topology changes
+    /// ([`crate::live`]); each statement routes with the one it loaded.
+    routing: ArcSwap<Routing>,
+    /// How the topology is kept current: fixed, or watched in a control database.
+    source: crate::live::Source,
+    /// The control database of a live topology.
+    control: std::sync::OnceLock<crate::live::Control<C>>,
+    /// The health checks run (they start with the first shard that has replicas).
+    health_checked: std::sync::atomic::AtomicBool,
     health: HealthConfig,
     exec: ExecSettings,
+    /// Open cross-shard transactions, at most the smallest primary pool's size: each holds
+    /// up to one connection per shard while it waits for another shard's, so more of them
+    /// than a pool holds could wait on each other until the pools time out.
+    cross_slots: tokio::sync::Semaphore,
 }
 
 impl<C: ShardConnection> Fleet<C> for Inner<C> {
-    fn clusters(&self) -> &[Cluster<C>] {
-        &self.clusters
+    fn clusters(&self) -> Vec<&Cluster<C>> {
+        self.clusters.iter().map(|(_, c)| c).collect()
     }
     fn health(&self) -> &HealthConfig {
         &self.health
+    }
+}
+
+/// A [`Sharded`] that its background tasks hold without keeping it alive.
+pub(crate) struct WeakSharded<C: ShardConnection>(std::sync::Weak<Inner<C>>);
+
+impl<C: ShardConnection> WeakSharded<C> {
+    /// The handle, while a copy of it lives.
+    pub(crate) fn upgrade(&self) -> Option<Sharded<C>> {
+        self.0.upgrade().map(|inner| Sharded {
+            inner,
+            timeout: None,
+            session: None,
+        })
     }
 }
 
@@ -96,7 +143,7 @@ impl<C: ShardConnection> Clone for Sharded<C> {
 impl<C: ShardConnection> std::fmt::Debug for Sharded<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sharded")
-            .field("shards", &self.inner.clusters)
+            .field("shards", &self.inner.clusters())
             .finish()
     }
 }
@@ -114,9 +161,19 @@ impl<C: ShardConnection> Sharded<C> {
             statement_timeout: statement_timeout
                 .map_or(StatementTimeout::Never, StatementTimeout::After),
         };
+        let slots = clusters
+            .iter()
+            .map(Cluster::primary_pool_size)
+            .min()
+            .unwrap_or(1)
+            .max(1);
         let inner = Arc::new(Inner {
-            clusters,
-            routing,
+            cross_slots: tokio::sync::Semaphore::new(slots as usize),
+            clusters: clusters.into_iter().collect(),
+            routing: ArcSwap::from_pointee(routing),
+            source: crate::live::Source::default(),
+            control: std::sync::OnceLock::new(),
+            health_checked: std::sync::atomic::AtomicBool::new(replicated),
             health,
             exec,
         });
@@ -134,8 +191,13 @@ impl<C: ShardConnection> Sharded<C> {
     /// `interval`): roles, lag, circuits.
     pub async fn check_health(&self) {
         let timeout = self.inner.health.timeout;
-        futures_util::future::join_all(self.inner.clusters.iter().map(|c| c.check_health(timeout)))
-            .await;
+        futures_util::future::join_all(
+            self.inner
+                .clusters
+                .iter()
+                .map(|(_, c)| c.check_health(timeout)),
+        )
+        .await;
     }
 
     /// Publishes every node's pool, breaker and lag gauges now (feature `metrics`; see
@@ -151,7 +213,7 @@ impl<C: ShardConnection> Sharded<C> {
     /// # }
     /// ```
     pub fn publish_metrics(&self) {
-        for cluster in &self.inner.clusters {
+        for (_, cluster) in &self.inner.clusters {
             cluster.publish_metrics();
         }
     }
@@ -230,9 +292,89 @@ impl<C: ShardConnection> Sharded<C> {
         crate::ShardedBuilder::new()
     }
 
-    /// Shard names and strategies.
-    pub fn routing(&self) -> &Routing {
-        &self.inner.routing
+    /// Shard names and strategies: the current routing (a live topology replaces it when
+    /// its control database publishes a new version; this snapshot stays as it was).
+    ///
+    /// ```
+    /// # use grant::__doc_schema::two_sqlite_shards;
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// let routing = shards.routing();
+    /// assert_eq!(routing.len(), 2);
+    /// assert_eq!(routing.version(), 0); // a fixed topology
+    /// # }
+    /// ```
+    pub fn routing(&self) -> RoutingSnapshot {
+        RoutingSnapshot(self.inner.routing.load())
+    }
+
+    /// Replaces the routing (a live topology's new version); `clusters` already holds every
+    /// shard it names.
+    pub(crate) fn swap_routing(&self, routing: Routing) {
+        self.inner.routing.store(Arc::new(routing));
+    }
+
+    /// Appends a shard (a live topology's new version), and starts the health checks if
+    /// it is the first with replicas.
+    pub(crate) fn add_cluster(&self, cluster: Cluster<C>) {
+        let replicated = cluster.is_replicated();
+        self.inner.clusters.push(cluster);
+        if replicated
+            && !self
+                .inner
+                .health_checked
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            spawn_health_checks(Arc::downgrade(&self.inner));
+        }
+    }
+
+    /// How the handle's topology is kept current.
+    pub(crate) fn source(&self) -> &crate::live::Source {
+        &self.inner.source
+    }
+
+    /// Sets the control database the handle follows.
+    pub(crate) fn set_control(&self, control: crate::live::Control<C>) {
+        let _ = self.inner.control.set(control);
+    }
+
+    /// A reference to the handle that does not keep it alive (for its background tasks).
+    pub(crate) fn downgrade(&self) -> WeakSharded<C> {
+        WeakSharded(Arc::downgrade(&self.inner))
+    }
+
+    /// Reads the control database now and takes a newer topology version if there is one
+    /// (the handle also does it every [`crate::live::WatchOptions::poll`]); returns the
+    /// version the handle routes with. A fixed topology returns 0.
+    ///
+    /// Errors: [`Error::Control`] when the control database cannot be reached (the handle
+    /// keeps its topology) or the new version cannot be taken.
+    ///
+    /// ```
+    /// # use grant::__doc_schema::two_sqlite_shards;
+    /// # #[tokio::main]
+    /// # async fn main() -> grant::Result<()> {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// assert_eq!(shards.refresh_topology().await?, 0); // a fixed topology
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn refresh_topology(&self) -> Result<u64> {
+        match self.inner.control.get() {
+            Some(control) => crate::live::read_once(self, control).await,
+            None => Ok(self.routing().version()),
+        }
+    }
+
+    /// The topology version the handle routes with, and for a live topology what it last
+    /// saw of its control database (see [`crate::live`]).
+    pub fn topology_status(&self) -> crate::live::TopologyStatus {
+        crate::live::TopologyStatus {
+            version: self.routing().version(),
+            live: self.inner.source.status(),
+        }
     }
 
     /// The shards' names, in topology order.
@@ -240,24 +382,41 @@ impl<C: ShardConnection> Sharded<C> {
         self.inner
             .clusters
             .iter()
-            .map(|c| c.name().as_ref())
+            .map(|(_, c)| c.name().as_ref())
             .collect()
     }
 
     /// The number of shards.
     pub fn shard_count(&self) -> usize {
-        self.inner.clusters.len()
+        self.inner.clusters.count()
     }
 
     /// The shard that holds `key` (a table's `Key` or `ShardKey`).
     pub fn shard_for<K: RouteKey>(&self, key: &K) -> Result<ShardId> {
-        self.inner.routing.shard_for_key(key)
+        self.inner.routing.load().shard_for_key(key)
     }
 
     /// The cluster of a shard.
     pub fn cluster(&self, shard: impl Into<ShardRef>) -> Result<&Cluster<C>> {
-        let id = self.inner.routing.resolve(&shard.into())?;
+        let id = self.inner.routing.load().resolve(&shard.into())?;
         self.cluster_by_id(id)
+    }
+
+    /// A slot for one open cross-shard transaction (see `Inner::cross_slots`), waiting at
+    /// most the first shard's pool timeout for one.
+    pub(crate) async fn cross_slot(
+        &self,
+        first: &Cluster<C>,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        let waited = first.primary_node().connection_timeout();
+        match tokio::time::timeout(waited, self.inner.cross_slots.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // The semaphore is never closed; a timeout and a closed one both mean no slot.
+            Ok(Err(_)) | Err(_) => Err(Error::PoolTimeout {
+                shard: first.name().to_string(),
+                waited,
+            }),
+        }
     }
 
     pub(crate) fn cluster_by_id(&self, shard: ShardId) -> Result<&Cluster<C>> {
@@ -314,7 +473,8 @@ impl<C: ShardConnection> Sharded<C> {
                 ..options
             },
         };
-        let routing = &self.inner.routing;
+        let snapshot = self.inner.routing.load();
+        let routing: &Routing = &snapshot;
         let run_part = |(shard, query)| {
             // Boxed: the future's type then names no lifetime of the operation's own
             // future, which lets callers move `run(..).load()` into `tokio::spawn` (rustc

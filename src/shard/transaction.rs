@@ -258,7 +258,7 @@ impl<C: ShardConnection> Sharded<C> {
                 conn: c,
                 shard,
                 name,
-                routing,
+                routing: &routing,
                 node: node_label,
                 timeout,
             })

@@ -53,6 +53,8 @@ struct CrossState<'a, C: ShardConnection> {
     /// Set by the first statement: it names the decider, the first shard touched.
     id: Option<String>,
     branches: Vec<Branch<'a, C>>,
+    /// Held from the first branch to the end (see [`Sharded::cross_slot`]).
+    slot: Option<tokio::sync::SemaphorePermit<'a>>,
     timeout: StatementTimeout,
     /// A statement timed out: its connection is mid-statement, the transaction can only
     /// roll back.
@@ -77,6 +79,9 @@ impl<'a, C: ShardConnection> CrossState<'a, C> {
         }
         let sharded: &'a Sharded<C> = self.sharded;
         let cluster = sharded.cluster_by_id(shard)?;
+        if self.slot.is_none() {
+            self.slot = Some(sharded.cross_slot(cluster).await?);
+        }
         let name = cluster.name().clone();
         let (_, node) = cluster.current_primary();
         let hash = name_hash(&name, node.db_namespace());
@@ -193,7 +198,7 @@ impl<'a, C: ShardConnection> CrossTransaction<'a, C> {
     {
         let (query, route) = statement.into_parts();
         let routing = self.state.sharded.routing();
-        let shard = match route.target(routing)? {
+        let shard = match route.target(&routing)? {
             Target::One(shard) => shard,
             Target::All => {
                 return Err(Error::CrossShardInTransaction {
@@ -310,6 +315,7 @@ impl<C: ShardConnection> Sharded<C> {
                 dialect,
                 id: None,
                 branches: Vec::new(),
+                slot: None,
                 timeout: self.statement_timeout(),
                 broken: false,
             },
