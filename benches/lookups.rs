@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::alternating;
 use common::schema::models::OrderItem;
 use common::schema::order_items;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -21,57 +22,6 @@ use std::time::{Duration, Instant};
 fn key(i: u64, rows: i64) -> (i64, i64) {
     let orders = (rows / 10).max(1) as u64;
     (((i * 7_919) % orders) as i64, (i % 10) as i64)
-}
-
-/// Runs lookups `first..first + per_task * tasks` split over `tasks` tasks; the wall time.
-async fn phase<F, Fut>(first: u64, per_task: u64, tasks: u64, lookup: &Arc<F>) -> Duration
-where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let started = Instant::now();
-    let handles: Vec<_> = (0..tasks)
-        .map(|t| {
-            let lookup = lookup.clone();
-            tokio::spawn(async move {
-                for i in 0..per_task {
-                    lookup(first + t * per_task + i).await;
-                }
-            })
-        })
-        .collect();
-    for h in handles {
-        h.await.unwrap();
-    }
-    started.elapsed()
-}
-
-/// The wall time of `iters` lookups of `measured` split over `tasks` tasks, run in short
-/// phases that alternate with as many lookups of `other` (not timed): both sides see the
-/// same machine state (CPU frequency, server caches, other load), so that drift over a
-/// run does not favour whichever bench criterion runs first.
-async fn alternating<F, Fut, G, Gut>(
-    iters: u64,
-    tasks: u64,
-    measured: Arc<F>,
-    other: Arc<G>,
-) -> Duration
-where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-    G: Fn(u64) -> Gut + Send + Sync + 'static,
-    Gut: std::future::Future<Output = ()> + Send,
-{
-    const PER_TASK: u64 = 32;
-    let (mut timed, mut done) = (Duration::ZERO, 0u64);
-    while done < iters {
-        let per_task = PER_TASK.min((iters - done).div_ceil(tasks));
-        timed += phase(done, per_task, tasks, &measured).await;
-        phase(done, per_task, tasks, &other).await;
-        done += per_task * tasks;
-    }
-    // Per lookup actually run, so that the figures compare across task counts.
-    timed.mul_f64(iters as f64 / done as f64)
 }
 
 fn lookups(c: &mut Criterion) {

@@ -539,3 +539,72 @@ async fn atomic_migration_run() {
     ));
     assert_eq!(text.trim(), "every shard is up to date");
 }
+
+/// `grant topology publish|show` on a PostgreSQL control database: the first publish is
+/// version 1, a handle built from it follows the next, a publish that names a stale version
+/// fails (exit 2, naming both versions), and a change a running handle cannot take is
+/// refused before it is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn topology_publish_and_show() {
+    let control = TestDb::pg_empty("cli_control").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        dir.path().join("a.db").display().to_string(),
+        dir.path().join("b.db").display().to_string(),
+    );
+    let (dir_one, dir_two) = (dir.path().join("one"), dir.path().join("two"));
+    std::fs::create_dir_all(&dir_one).unwrap();
+    std::fs::create_dir_all(&dir_two).unwrap();
+    let one = topology(&dir_one, std::slice::from_ref(&a));
+    let args = |more: &[&str]| -> Vec<String> {
+        [
+            "topology",
+            "--control",
+            control.url.as_str(),
+            "--name",
+            "orders",
+        ]
+        .iter()
+        .chain(more)
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run = |config: &Path, more: &[&str]| {
+        let owned = args(more);
+        let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+        grant(config, &refs)
+    };
+    let shown = run(&one, &["show"]);
+    assert_eq!(shown.status.code(), Some(2), "nothing published yet");
+    let published = run(&one, &["publish"]);
+    assert!(published.status.success(), "{published:?}");
+    assert_eq!(stdout(&published).trim(), "published `orders` version 1");
+
+    let control_db =
+        grant::live::Control::<diesel_async::AsyncPgConnection>::new(&control.url, "orders")
+            .unwrap();
+    let sharded = control_db
+        .connect(grant::live::WatchOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(sharded.shard_count(), 1);
+
+    let two = topology(&dir_two, &[a.clone(), b]);
+    let published = run(&two, &["publish", "--expect", "1"]);
+    assert!(published.status.success(), "{published:?}");
+    assert_eq!(sharded.refresh_topology().await.unwrap(), 2);
+    assert_eq!(sharded.shard_count(), 2);
+    let shown = run(&two, &["--json", "show"]);
+    let value: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(value["version"], 2);
+    assert_eq!(value["topology"], std::fs::read_to_string(&two).unwrap());
+
+    let stale = run(&one, &["publish", "--expect", "1"]);
+    assert_eq!(stale.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&stale.stderr);
+    assert!(error.contains("version 2, not 1"), "{error}");
+    let dropped = run(&one, &["publish"]);
+    let error = String::from_utf8_lossy(&dropped.stderr);
+    assert!(error.contains("is gone"), "{error}");
+    assert_eq!(control_db.version().await.unwrap(), Some(2));
+}

@@ -13,6 +13,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use grant::shard::JumpHash;
 use schema::models::OrderItem;
+use std::sync::Arc;
 
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -150,4 +151,60 @@ pub async fn data(name: &str, fill: bool) -> Data {
         single,
         rows,
     }
+}
+
+/// Runs lookups `first..first + per_task * tasks` split over `tasks` tasks; the wall time.
+pub async fn phase<F, Fut>(
+    first: u64,
+    per_task: u64,
+    tasks: u64,
+    lookup: &Arc<F>,
+) -> std::time::Duration
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let started = std::time::Instant::now();
+    let handles: Vec<_> = (0..tasks)
+        .map(|t| {
+            let lookup = lookup.clone();
+            tokio::spawn(async move {
+                for i in 0..per_task {
+                    lookup(first + t * per_task + i).await;
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+    started.elapsed()
+}
+
+/// The wall time of `iters` lookups of `measured` split over `tasks` tasks, run in short
+/// phases that alternate with as many lookups of `other` (not timed): both sides see the
+/// same machine state (CPU frequency, server caches, other load), so that drift over a
+/// run does not favour whichever bench criterion runs first.
+pub async fn alternating<F, Fut, G, Gut>(
+    iters: u64,
+    tasks: u64,
+    measured: Arc<F>,
+    other: Arc<G>,
+) -> std::time::Duration
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+    G: Fn(u64) -> Gut + Send + Sync + 'static,
+    Gut: std::future::Future<Output = ()> + Send,
+{
+    const PER_TASK: u64 = 32;
+    let (mut timed, mut done) = (std::time::Duration::ZERO, 0u64);
+    while done < iters {
+        let per_task = PER_TASK.min((iters - done).div_ceil(tasks));
+        timed += phase(done, per_task, tasks, &measured).await;
+        phase(done, per_task, tasks, &other).await;
+        done += per_task * tasks;
+    }
+    // Per lookup actually run, so that the figures compare across task counts.
+    timed.mul_f64(iters as f64 / done as f64)
 }

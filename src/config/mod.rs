@@ -34,6 +34,10 @@
 //! [timeouts]
 //! statement_ms = 30000             # a statement's time on its server (the default)
 //!
+//! [coalesce]                       # all optional (see CoalesceConfig)
+//! max_batch = 64                   # keys per coalesced find statement
+//! off_tables = ["audit_log"]       # tables whose finds always go alone
+//!
 //! [strategy]                       # every table's, unless it has its own
 //! kind = "jump"
 //!
@@ -103,6 +107,52 @@ pub struct Topology {
     /// Statement timeouts.
     #[serde(default)]
     pub timeouts: TimeoutsSection,
+    /// Coalesced point lookups.
+    #[serde(default)]
+    pub coalesce: CoalesceSection,
+}
+
+/// `[coalesce]`: how point lookups are coalesced (see
+/// [`CoalesceConfig`](crate::shard::CoalesceConfig)); every field optional.
+///
+/// ```
+/// let t = grant::Topology::from_toml_str(
+///     "[[shards]]\nname = 'a'\nurl = 'a.db'\n[coalesce]\nmax_batch = 16\noff_tables = ['audit_log']\n",
+/// )?;
+/// let config = t.coalesce.config();
+/// assert_eq!(config.max_batch, 16);
+/// assert!(config.off_tables.contains("audit_log"));
+/// # Ok::<(), grant::config::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CoalesceSection {
+    /// Whether finds are coalesced (default `true`).
+    pub enabled: Option<bool>,
+    /// The most keys one coalesced statement carries (default 64).
+    pub max_batch: Option<usize>,
+    /// Lookups of one table in flight on one shard before the next wait (default 1).
+    pub in_flight: Option<usize>,
+    /// Tables whose finds are never coalesced.
+    #[serde(default)]
+    pub off_tables: Vec<String>,
+}
+
+impl CoalesceSection {
+    /// The settings, defaults filled in.
+    pub fn config(&self) -> crate::shard::CoalesceConfig {
+        let base = crate::shard::CoalesceConfig::default();
+        let mut config = crate::shard::CoalesceConfig {
+            enabled: self.enabled.unwrap_or(base.enabled),
+            max_batch: self.max_batch.unwrap_or(base.max_batch),
+            in_flight: self.in_flight.unwrap_or(base.in_flight),
+            ..base
+        };
+        for table in &self.off_tables {
+            config = config.off_for(table.clone());
+        }
+        config
+    }
 }
 
 /// `[timeouts]`: in milliseconds.
@@ -411,6 +461,7 @@ impl Topology {
         let names: Vec<String> = self.shards.iter().map(|s| s.name.clone()).collect();
         let base = self.pool.apply(&PoolConfig::default());
         let mut builder = Sharded::<C>::builder()
+            .coalesce(self.coalesce.config())
             .pool(base.clone())
             .replicas(self.replicas.config()?)
             .health(self.health.config());

@@ -33,6 +33,7 @@ pub(crate) fn incompatible(old: &Topology, new: &Topology) -> Option<String> {
         ("[health]", old.health != new.health),
         ("session_sql", old.session_sql != new.session_sql),
         ("[timeouts]", old.timeouts != new.timeouts),
+        ("[coalesce]", old.coalesce != new.coalesce),
     ];
     sections
         .iter()

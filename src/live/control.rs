@@ -213,6 +213,9 @@ impl<C: ShardConnection> Control<C> {
     /// `expected` (0: the first) and returns its version. Handles that follow the name take
     /// it at their next read (at once on PostgreSQL, which notifies them).
     ///
+    /// Publishing again what is already stored as the version after `expected` returns that
+    /// version: a publish retried after its answer was lost does not conflict with itself.
+    ///
     /// Errors: [`Error::TopologyVersionConflict`] when the stored version is not `expected`
     /// (another publish came first: read, re-apply the change, publish again);
     /// [`Error::Control`] when the topology does not parse or build, changes what a running
@@ -301,6 +304,7 @@ impl<C: ShardConnection> Control<C> {
             parts.routing.at_version(published.version),
             parts.health,
             parts.statement_timeout,
+            parts.coalesce,
         );
         sharded.source().follow(
             super::LiveStatus {

@@ -1,6 +1,6 @@
 //! Building a `Sharded` from code.
 
-use super::{Routing, ShardStrategy};
+use super::{CoalesceConfig, Routing, ShardStrategy};
 use crate::cluster::{
     AfterConnect, Cluster, HealthConfig, NodeInfo, PoolConfig, ReplicaConfig, SetupParts,
     ShardConnection, ShardNodes,
@@ -50,6 +50,7 @@ pub struct ShardedBuilder<C: ShardConnection> {
     session_sql: Vec<String>,
     after_connect: Option<AfterConnect<C>>,
     statement_timeout: Option<Duration>,
+    coalesce: CoalesceConfig,
 }
 
 impl<C: ShardConnection> ShardedBuilder<C> {
@@ -65,7 +66,29 @@ impl<C: ShardConnection> ShardedBuilder<C> {
             session_sql: Vec::new(),
             after_connect: None,
             statement_timeout: Some(DEFAULT_STATEMENT_TIMEOUT),
+            coalesce: CoalesceConfig::default(),
         }
+    }
+
+    /// How point lookups (`find`, `find_or_error`) of one table on one shard that arrive
+    /// together are coalesced into one statement (default: on, see [`CoalesceConfig`]).
+    ///
+    /// ```
+    /// use grant::shard::{CoalesceConfig, HashStrategy};
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let shards = grant::Sharded::<grant::sqlite::AsyncSqliteConnection>::builder()
+    ///     .shard("s0", ":memory:")
+    ///     .strategy(HashStrategy::new(1)?)
+    ///     .coalesce(CoalesceConfig::default().off_for("audit_log"))
+    ///     .build()?;
+    /// # let _ = shards;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn coalesce(mut self, config: CoalesceConfig) -> Self {
+        self.coalesce = config;
+        self
     }
 
     /// How long any statement may run on its server before grant stops waiting (default
@@ -238,6 +261,7 @@ impl<C: ShardConnection> ShardedBuilder<C> {
             parts.routing,
             parts.health,
             parts.statement_timeout,
+            parts.coalesce,
         ))
     }
 
@@ -299,6 +323,7 @@ impl<C: ShardConnection> ShardedBuilder<C> {
             routing,
             health: self.health,
             statement_timeout: self.statement_timeout,
+            coalesce: self.coalesce,
         })
     }
 }
@@ -309,6 +334,7 @@ pub(crate) struct Parts<C: ShardConnection> {
     pub(crate) routing: Routing,
     pub(crate) health: HealthConfig,
     pub(crate) statement_timeout: Option<Duration>,
+    pub(crate) coalesce: CoalesceConfig,
 }
 
 crate::opaque_debug::opaque_debug!([C: ShardConnection] ShardedBuilder<C>, "ShardedBuilder");

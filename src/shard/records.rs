@@ -42,19 +42,34 @@ impl<C: ShardConnection> Sharded<C> {
     /// ```
     pub fn find<R, K>(&self, key: K) -> KeyFuture<'_, Option<R>>
     where
-        R: FindByKey<Backend<C>> + Send + 'static,
+        R: FindByKey<Backend<C>> + FindManyByKeys<Backend<C>> + Send + 'static,
         R::Table: KeyFrom<K>,
         GetResult<R>: Operation<C, FindStatement<R, Backend<C>>, Output = R>,
+        Load<R>: Operation<C, FindManyStatement<R, Backend<C>>, Output = Vec<R>>,
     {
         KeyFuture::new(self.find_full::<R>(R::Table::key_from(key)))
     }
 
     async fn find_full<R>(&self, key: KeyOf<R>) -> Result<Option<R>>
     where
+        R: FindByKey<Backend<C>> + FindManyByKeys<Backend<C>> + Send + 'static,
+        GetResult<R>: Operation<C, FindStatement<R, Backend<C>>, Output = R>,
+        Load<R>: Operation<C, FindManyStatement<R, Backend<C>>, Output = Vec<R>>,
+    {
+        let shard = self.shard_of_key::<R::Table>(&key)?;
+        if self.coalesces(R::Table::NAME) {
+            let direct = self.find_alone::<R>(shard, key.clone());
+            return self.find_coalesced::<R, _>(shard, key, direct).await;
+        }
+        self.find_alone::<R>(shard, key).await
+    }
+
+    /// The record with this key, in a statement of its own.
+    async fn find_alone<R>(&self, shard: ShardId, key: KeyOf<R>) -> Result<Option<R>>
+    where
         R: FindByKey<Backend<C>> + Send + 'static,
         GetResult<R>: Operation<C, FindStatement<R, Backend<C>>, Output = R>,
     {
-        let shard = self.shard_of_key::<R::Table>(&key)?;
         let query = || R::find_statement(key.clone());
         self.run_on(
             shard,
@@ -69,9 +84,10 @@ impl<C: ShardConnection> Sharded<C> {
     /// The record with this key, or [`Error::NotFound`] naming the table and the key.
     pub fn find_or_error<R, K>(&self, key: K) -> KeyFuture<'_, R>
     where
-        R: FindByKey<Backend<C>> + Send + 'static,
+        R: FindByKey<Backend<C>> + FindManyByKeys<Backend<C>> + Send + 'static,
         R::Table: KeyFrom<K>,
         GetResult<R>: Operation<C, FindStatement<R, Backend<C>>, Output = R>,
+        Load<R>: Operation<C, FindManyStatement<R, Backend<C>>, Output = Vec<R>>,
     {
         let (key, printed) = full_key::<R::Table, K>(key);
         KeyFuture::new(async move { require_row(self.find_full::<R>(key).await?, printed) })

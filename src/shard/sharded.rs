@@ -80,9 +80,11 @@ pub type Output<S, T> =
 pub struct Sharded<C: ShardConnection> {
     inner: Arc<Inner<C>>,
     /// This copy's statement timeout, over the handle's (see [`Sharded::with_timeout`]).
-    timeout: Option<StatementTimeout>,
+    pub(super) timeout: Option<StatementTimeout>,
     /// This copy's read-your-writes session (see [`Sharded::in_session`]).
-    session: Option<super::Session>,
+    pub(super) session: Option<super::Session>,
+    /// Whether this copy coalesces finds (see [`Sharded::uncoalesced`]).
+    pub(super) coalescing: bool,
 }
 
 struct Inner<C: ShardConnection> {
@@ -97,6 +99,9 @@ struct Inner<C: ShardConnection> {
     source: crate::live::Source,
     /// The control database of a live topology.
     control: std::sync::OnceLock<crate::live::Control<C>>,
+    /// Point lookups waiting to go out together (see [`super::coalesce`]).
+    coalescer: super::coalesce::Coalescer,
+    coalesce: super::CoalesceConfig,
     /// The health checks run (they start with the first shard that has replicas).
     health_checked: std::sync::atomic::AtomicBool,
     health: HealthConfig,
@@ -126,6 +131,7 @@ impl<C: ShardConnection> WeakSharded<C> {
             inner,
             timeout: None,
             session: None,
+            coalescing: true,
         })
     }
 }
@@ -136,6 +142,7 @@ impl<C: ShardConnection> Clone for Sharded<C> {
             inner: self.inner.clone(),
             timeout: self.timeout,
             session: self.session.clone(),
+            coalescing: self.coalescing,
         }
     }
 }
@@ -154,6 +161,7 @@ impl<C: ShardConnection> Sharded<C> {
         routing: Routing,
         health: HealthConfig,
         statement_timeout: Option<Duration>,
+        coalesce: super::CoalesceConfig,
     ) -> Self {
         let replicated = clusters.iter().any(Cluster::is_replicated);
         let exec = ExecSettings {
@@ -174,6 +182,8 @@ impl<C: ShardConnection> Sharded<C> {
             source: crate::live::Source::default(),
             control: std::sync::OnceLock::new(),
             health_checked: std::sync::atomic::AtomicBool::new(replicated),
+            coalescer: super::coalesce::Coalescer::default(),
+            coalesce,
             health,
             exec,
         });
@@ -184,6 +194,7 @@ impl<C: ShardConnection> Sharded<C> {
             inner,
             timeout: None,
             session: None,
+            coalescing: true,
         }
     }
 
@@ -244,6 +255,7 @@ impl<C: ShardConnection> Sharded<C> {
             inner: self.inner.clone(),
             timeout: Some(timeout.map_or(StatementTimeout::Never, StatementTimeout::After)),
             session: self.session.clone(),
+            coalescing: self.coalescing,
         }
     }
 
@@ -274,6 +286,7 @@ impl<C: ShardConnection> Sharded<C> {
             inner: self.inner.clone(),
             timeout: self.timeout,
             session: Some(session.clone()),
+            coalescing: self.coalescing,
         }
     }
 
@@ -333,6 +346,59 @@ impl<C: ShardConnection> Sharded<C> {
     /// How the handle's topology is kept current.
     pub(crate) fn source(&self) -> &crate::live::Source {
         &self.inner.source
+    }
+
+    /// A copy of the handle (the same shards and pools) whose finds are never coalesced:
+    /// each is its own statement (see [`crate::shard::CoalesceConfig`]).
+    ///
+    /// ```
+    /// # use grant::__doc_schema::{OrderItem, two_sqlite_shards};
+    /// # #[tokio::main]
+    /// # async fn main() -> grant::Result<()> {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// let alone = shards.uncoalesced();
+    /// assert_eq!(alone.find::<OrderItem, _>((1, 2)).await?, None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn uncoalesced(&self) -> Sharded<C> {
+        Sharded {
+            coalescing: false,
+            ..self.clone()
+        }
+    }
+
+    /// A copy with none of a copy's own settings (session, timeout), for grant's tasks.
+    pub(crate) fn plain(&self) -> Sharded<C> {
+        Sharded {
+            inner: self.inner.clone(),
+            timeout: None,
+            session: None,
+            coalescing: true,
+        }
+    }
+
+    /// How many coalesced statements the handle sent and how many keys they carried (see
+    /// [`crate::shard::CoalesceConfig`]).
+    ///
+    /// ```
+    /// # use grant::__doc_schema::two_sqlite_shards;
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// # let (shards, _dir) = two_sqlite_shards().await;
+    /// assert_eq!(shards.coalesce_stats().statements, 0);
+    /// # }
+    /// ```
+    pub fn coalesce_stats(&self) -> super::CoalesceStats {
+        self.inner.coalescer.stats()
+    }
+
+    pub(crate) fn coalesce_config(&self) -> &super::CoalesceConfig {
+        &self.inner.coalesce
+    }
+
+    pub(crate) fn coalescer(&self) -> &super::coalesce::Coalescer {
+        &self.inner.coalescer
     }
 
     /// Sets the control database the handle follows.

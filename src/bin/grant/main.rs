@@ -9,6 +9,7 @@
 //! grant recover
 //! grant print-schema [--from src/diesel_schema.rs]
 //! grant route <table> <key>...        (`-` reads keys from standard input)
+//! grant topology show|publish --control URL --name NAME
 //! ```
 //! Every command takes `--json`. The command tree keeps room for `grant reshard` (moving
 //! keys between shards), which a later version adds as a top-level command beside these.
@@ -20,6 +21,7 @@ mod recover;
 mod route;
 mod schema;
 mod status;
+mod topology;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -74,6 +76,18 @@ enum Command {
     /// Compares the applied migrations and the tables' columns of every shard; exits 1
     /// when a shard differs from the others.
     CheckSchema,
+    /// A live topology in a control database: show the current version, or publish the
+    /// `--config` file as the next one.
+    Topology {
+        /// The control database's URL (its scheme names the backend).
+        #[arg(long, env = "GRANT_CONTROL_URL")]
+        control: String,
+        /// The topology's name in it.
+        #[arg(long, env = "GRANT_TOPOLOGY_NAME")]
+        name: String,
+        #[command(subcommand)]
+        action: topology::Action,
+    },
     /// The shard each key of a table routes to (keys in grant's printed form, `123:456`).
     Route {
         /// The table's SQL name; the topology declares its shard-key types
@@ -94,7 +108,11 @@ enum Backend {
 }
 
 fn backend(topology: &grant::Topology) -> Backend {
-    let url = topology.shards.first().map_or("", |s| s.url.as_str());
+    backend_of(topology.shards.first().map_or("", |s| s.url.as_str()))
+}
+
+/// The backend a URL names by its scheme (anything else: a SQLite file).
+fn backend_of(url: &str) -> Backend {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Backend::Postgres
     } else if url.starts_with("mysql://") {
@@ -108,6 +126,33 @@ fn backend(topology: &grant::Topology) -> Backend {
 type Failure = String;
 
 async fn run(cli: Cli) -> Result<bool, Failure> {
+    if let Command::Topology {
+        control,
+        name,
+        action,
+    } = cli.command
+    {
+        use topology::topology;
+        let (config, json) = (&cli.config, cli.json);
+        return match backend_of(&control) {
+            Backend::Postgres => {
+                topology::<diesel_async::AsyncPgConnection>(&control, &name, action, config, json)
+                    .await
+            }
+            Backend::Mysql => {
+                topology::<diesel_async::AsyncMysqlConnection>(
+                    &control, &name, action, config, json,
+                )
+                .await
+            }
+            Backend::Sqlite => {
+                topology::<grant::sqlite::AsyncSqliteConnection>(
+                    &control, &name, action, config, json,
+                )
+                .await
+            }
+        };
+    }
     let topology = grant::Topology::from_toml_file(&cli.config).map_err(|e| e.to_string())?;
     let json = cli.json;
     macro_rules! on_backend {
@@ -138,6 +183,8 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             on_backend!(check(&topology, json))
         }
         Command::Route { table, keys } => route::route(&topology, &table, keys, json),
+        // Handled above, before the topology file is read.
+        Command::Topology { .. } => Ok(true),
     }
 }
 
