@@ -4,12 +4,14 @@
 //!
 //! - A find that finds fewer than [`CoalesceConfig::in_flight`] lookups of its table in
 //!   flight on its shard goes out at once: at one task nothing waits, nothing is added.
-//! - Otherwise it joins the queue. When a lookup finishes, the queue (up to
-//!   [`CoalesceConfig::max_batch`] distinct keys) goes out as one statement, on a task of its
-//!   own; each caller gets its own row, or `None` for its own missing key; an error of the
-//!   statement reaches every caller in it.
-//! - A caller that gives up (its future dropped) leaves the others as they were: its slot or
-//!   its place in the queue is passed on.
+//! - Otherwise it joins the queue. When a lookup finishes, the first caller in the queue
+//!   leads the next batch: its key and the others' (up to [`CoalesceConfig::max_batch`]
+//!   distinct keys) go out as one statement on its task (no task is spawned); each caller
+//!   gets its own row, or `None` for its own missing key; an error of the statement reaches
+//!   every caller in it.
+//! - A caller that gives up (its future dropped) leaves the others as they were: its slot
+//!   passes to the queue, a leader's unanswered batch goes back to the head of the queue,
+//!   and a waiter that left is passed over.
 //! - Not coalesced: handles with a read-your-writes session or their own timeout
 //!   ([`super::Sharded::in_session`], [`super::Sharded::with_timeout`]: the batch would not
 //!   keep them), copies from [`super::Sharded::uncoalesced`], and the tables in
@@ -150,7 +152,14 @@ impl Coalescer {
 /// A caller waiting for a coalesced statement.
 pub(crate) struct Waiter<R: Keyed> {
     pub(crate) key: KeyOf<R>,
-    pub(crate) reply: tokio::sync::oneshot::Sender<Result<Option<R>>>,
+    pub(crate) reply: tokio::sync::oneshot::Sender<Answer<R>>,
+}
+
+/// What a waiting caller is told: its row, or to lead the next batch (its own key and these
+/// others' keys, in one statement on its own task).
+pub(crate) enum Answer<R: Keyed> {
+    Row(Result<Option<R>>),
+    Lead(Vec<Waiter<R>>),
 }
 
 /// Lookups of one record type on one shard.
@@ -175,9 +184,9 @@ impl<R: Keyed> Default for Group<R> {
 }
 
 /// What a find does: go out now (it holds a slot), or wait for a coalesced statement.
-pub(crate) enum Turn<R> {
+pub(crate) enum Turn<R: Keyed> {
     Now,
-    Wait(tokio::sync::oneshot::Receiver<Result<Option<R>>>),
+    Wait(tokio::sync::oneshot::Receiver<Answer<R>>),
 }
 
 impl<R: Keyed> Group<R> {
@@ -202,9 +211,33 @@ impl<R: Keyed> Group<R> {
         Turn::Wait(answer)
     }
 
-    /// A slot is done: the next batch (distinct keys, at most `max_batch`) keeps it, or it
-    /// is freed when nobody waits.
-    pub(crate) fn next_batch(&self, max_batch: usize) -> Option<Vec<Waiter<R>>> {
+    /// A slot is done: its first waiter leads the next batch with it, or it is freed when
+    /// nobody waits. Waiters that gave up are passed over.
+    pub(crate) fn pass_on(&self, max_batch: usize) {
+        while let Some(mut batch) = self.next_batch(max_batch) {
+            while !batch.is_empty() {
+                let leader = batch.remove(0);
+                match leader.reply.send(Answer::Lead(batch)) {
+                    Ok(()) => return,
+                    // The leader gave up: the next in the batch leads.
+                    Err(Answer::Lead(rest)) => batch = rest,
+                    Err(Answer::Row(_)) => return,
+                }
+            }
+            // Everyone in the batch gave up; the slot is still held: the queue again.
+        }
+    }
+
+    /// Puts `waiters` back at the head of the queue (a leader gave up before answering).
+    pub(crate) fn requeue(&self, mut waiters: Vec<Waiter<R>>) {
+        let mut state = self.lock();
+        waiters.append(&mut state.waiting);
+        state.waiting = waiters;
+    }
+
+    /// The next batch (distinct keys, at most `max_batch`), keeping the slot; `None` (the
+    /// slot freed) when nobody waits.
+    fn next_batch(&self, max_batch: usize) -> Option<Vec<Waiter<R>>> {
         let mut state = self.lock();
         // Callers that gave up are dropped here.
         state.waiting.retain(|w| !w.reply.is_closed());
@@ -228,20 +261,27 @@ impl<R: Keyed> Group<R> {
     }
 }
 
-/// Hands each waiter of `batch` its row (or `None`), or a copy of the statement's error.
-pub(crate) fn answer<R: Keyed>(batch: Vec<Waiter<R>>, result: Result<Vec<R>>) {
+/// Hands each waiter of `batch` its row (or `None`), or a copy of the statement's error;
+/// returns the leader's own (`key`'s).
+pub(crate) fn answer<R: Keyed>(
+    key: &KeyOf<R>,
+    batch: Vec<Waiter<R>>,
+    result: Result<Vec<R>>,
+) -> Result<Option<R>> {
     match result {
         Ok(rows) => {
             let mut by_key: HashMap<KeyOf<R>, R> = rows.into_iter().map(|r| (r.key(), r)).collect();
             for waiter in batch {
                 let row = by_key.remove(&waiter.key);
-                let _ = waiter.reply.send(Ok(row));
+                let _ = waiter.reply.send(Answer::Row(Ok(row)));
             }
+            Ok(by_key.remove(key))
         }
         Err(error) => {
             for waiter in batch {
-                let _ = waiter.reply.send(Err(shared(&error)));
+                let _ = waiter.reply.send(Answer::Row(Err(shared(&error))));
             }
+            Err(error)
         }
     }
 }

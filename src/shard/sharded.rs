@@ -368,16 +368,6 @@ impl<C: ShardConnection> Sharded<C> {
         }
     }
 
-    /// A copy with none of a copy's own settings (session, timeout), for grant's tasks.
-    pub(crate) fn plain(&self) -> Sharded<C> {
-        Sharded {
-            inner: self.inner.clone(),
-            timeout: None,
-            session: None,
-            coalescing: true,
-        }
-    }
-
     /// How many coalesced statements the handle sent and how many keys they carried (see
     /// [`crate::shard::CoalesceConfig`]).
     ///
