@@ -67,6 +67,7 @@ pub mod migrate;
 mod opaque_debug;
 mod portable_uuid;
 mod redact;
+pub mod reshard;
 pub mod scatter;
 pub mod shard;
 pub mod sql_types;

@@ -590,7 +590,12 @@ async fn topology_publish_and_show() {
     assert_eq!(sharded.shard_count(), 1);
 
     let two = topology(&dir_two, &[a.clone(), b]);
-    let published = run(&two, &["publish", "--expect", "1"]);
+    // Jump over 2 shards moves keys: refused unless said to be safe (no rows yet).
+    let refused = run(&two, &["publish", "--expect", "1"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&refused.stderr);
+    assert!(error.contains("would change shards"), "{error}");
+    let published = run(&two, &["publish", "--expect", "1", "--moving"]);
     assert!(published.status.success(), "{published:?}");
     assert_eq!(sharded.refresh_topology().await.unwrap(), 2);
     assert_eq!(sharded.shard_count(), 2);

@@ -99,7 +99,20 @@ macro_rules! follows_published_versions {
 
         // Version 2 appends s2 and gives it the ids from 2,000.
         tokio::time::sleep(Duration::from_millis(150)).await;
-        assert_eq!(control.publish(&ranges(&shards, 3), 1).await.unwrap(), 2);
+        // A publish that moves keys is refused unless said to be safe: ids from 2,000 have
+        // no rows yet.
+        let moving = control.publish(&ranges(&shards, 3), 1).await.unwrap_err();
+        assert!(
+            moving.to_string().contains("would change shards"),
+            "{moving}"
+        );
+        assert_eq!(
+            control
+                .publish_moving(&ranges(&shards, 3), 1)
+                .await
+                .unwrap(),
+            2
+        );
         common::eventually("the handle takes version 2", async || {
             sharded.routing().version() == 2
         })
@@ -130,7 +143,7 @@ macro_rules! follows_published_versions {
         }
         assert!(AtomicU64::load(&done, Ordering::Relaxed) >= 80);
         let v3 = ranges(&shards, 3).replace("end = 2000, shard = 's1'", "end = 2000, shard = 's2'");
-        assert_eq!(control.publish(&v3, 2).await.unwrap(), 3);
+        assert_eq!(control.publish_moving(&v3, 2).await.unwrap(), 3);
         assert_eq!(sharded.refresh_topology().await.unwrap(), 3);
         assert_eq!(
             sharded
@@ -142,7 +155,10 @@ macro_rules! follows_published_versions {
 
         // A publish that names an old version lost a race; one that changes an existing
         // shard is refused before it is stored; a handle started now begins at version 3.
-        let lost = control.publish(&ranges(&shards, 2), 2).await.unwrap_err();
+        let lost = control
+            .publish_moving(&ranges(&shards, 2), 2)
+            .await
+            .unwrap_err();
         assert!(
             matches!(
                 lost,
@@ -225,7 +241,7 @@ async fn postgres_handles_take_a_publish_when_notified() {
         } else {
             ranges(&shards, 2).replace("'range'", "'range' ")
         };
-        version = control.publish(&body, version).await.unwrap();
+        version = control.publish_moving(&body, version).await.unwrap();
         tokio::time::sleep(Duration::from_millis(200)).await;
         sharded.routing().version() > 1
     })
@@ -259,7 +275,10 @@ async fn postgres_handles_serve_while_the_control_database_is_unreachable() {
     proxy.cut();
     let cut = sharded.refresh_topology().await.unwrap_err();
     assert!(matches!(cut, Error::Control { .. }), "{cut}");
-    publisher.publish(&ranges(&shards, 2), 1).await.unwrap();
+    publisher
+        .publish_moving(&ranges(&shards, 2), 1)
+        .await
+        .unwrap();
     common::eventually(
         "the status says the control database is unreachable",
         async || {

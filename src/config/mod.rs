@@ -48,7 +48,7 @@
 //! ```
 
 mod error;
-mod strategy;
+pub(crate) mod strategy;
 pub(crate) mod validate;
 
 pub use error::ConfigError;

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 /// [tables.events.strategy]
 /// kind = "buckets"
 /// count = 1024                   # buckets spread evenly over the shards ...
+/// shards = 4                     # ... the first 4 (default: all; see `grant reshard`)
 /// moves = { "17" = "s4" }        # ... then bucket 17 moved to shard s4
 ///
 /// [tables.orders.strategy]
@@ -71,6 +72,9 @@ pub enum StrategyConfig {
     Buckets {
         /// Number of buckets.
         count: u32,
+        /// Spread the buckets over the first this many shards (default: all), before
+        /// `moves`. Set it before appending shards, so that their arrival moves no bucket.
+        shards: Option<u32>,
         /// Bucket number (as a string key) -> shard name.
         #[serde(default)]
         moves: BTreeMap<String, String>,
@@ -203,7 +207,7 @@ impl Names<'_> {
             })
     }
 
-    fn count(&self, shards: Option<u32>) -> Result<u32, ConfigError> {
+    pub(crate) fn count(&self, shards: Option<u32>) -> Result<u32, ConfigError> {
         let all = self.names.len() as u32;
         match shards {
             Some(n) if n > all => Err(ConfigError::BadValue {
@@ -217,12 +221,13 @@ impl Names<'_> {
 }
 
 /// `count` buckets spread evenly over the shards, then `moves` (bucket number -> shard).
-fn buckets(
+pub(crate) fn buckets(
     names: &Names<'_>,
     count: u32,
+    shards: Option<u32>,
     moves: &BTreeMap<String, String>,
 ) -> Result<Buckets, ConfigError> {
-    let mut buckets = Buckets::even(count, names.count(None)?)?;
+    let mut buckets = Buckets::even(count, names.count(shards)?)?;
     for (bucket, shard) in moves {
         let number: u32 = bucket.parse().map_err(|_| ConfigError::BadValue {
             place: format!("{} `moves`", names.place),
@@ -234,6 +239,26 @@ fn buckets(
 }
 
 impl StrategyConfig {
+    /// The strategy's `kind` as written in TOML.
+    ///
+    /// ```
+    /// let s: grant::config::StrategyConfig = toml::from_str("kind = 'jump'").unwrap();
+    /// assert_eq!(s.kind(), "jump");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StrategyConfig::Modulo { .. } => "modulo",
+            StrategyConfig::Hash { .. } => "hash",
+            StrategyConfig::Jump { .. } => "jump",
+            StrategyConfig::Buckets { .. } => "buckets",
+            StrategyConfig::Range { .. } => "range",
+            StrategyConfig::TimeRange { .. } => "time_range",
+            StrategyConfig::Lookup { .. } => "lookup",
+            StrategyConfig::MultiColumn { .. } => "multi_column",
+            StrategyConfig::IdBits { .. } => "id_bits",
+        }
+    }
+
     /// The strategy, with shard names resolved against `names`.
     pub(crate) fn build(&self, names: &Names<'_>) -> Result<Box<dyn ShardStrategy>, ConfigError> {
         let place = &names.place;
@@ -241,7 +266,11 @@ impl StrategyConfig {
             StrategyConfig::Modulo { shards } => Box::new(Modulo::new(names.count(*shards)?)?),
             StrategyConfig::Hash { shards } => Box::new(HashStrategy::new(names.count(*shards)?)?),
             StrategyConfig::Jump { shards } => Box::new(JumpHash::new(names.count(*shards)?)?),
-            StrategyConfig::Buckets { count, moves } => Box::new(buckets(names, *count, moves)?),
+            StrategyConfig::Buckets {
+                count,
+                shards,
+                moves,
+            } => Box::new(buckets(names, *count, *shards, moves)?),
             StrategyConfig::IdBits {
                 time_bits,
                 sequence_bits,
@@ -262,7 +291,10 @@ impl StrategyConfig {
                 })?;
                 if *by_bucket {
                     let count = u32::try_from(layout.max_shard() + 1).unwrap_or(u32::MAX);
-                    Box::new(IdBits::buckets(layout, buckets(names, count, moves)?)?)
+                    Box::new(IdBits::buckets(
+                        layout,
+                        buckets(names, count, None, moves)?,
+                    )?)
                 } else if !moves.is_empty() {
                     return Err(ConfigError::BadValue {
                         place: format!("{place} `moves`"),

@@ -42,9 +42,11 @@ pub struct Published {
 /// let shards = control.connect(WatchOptions::default()).await?;
 /// assert_eq!(shards.routing().version(), 1);
 ///
-/// // A second shard, appended: the handle takes it at its next read.
+/// // A second shard, appended: modulo over 2 shards moves keys, so `publish` refuses it;
+/// // the shards hold no rows yet, so it is safe to publish as moving.
 /// let v2 = v1.replace("[strategy]", &format!("[[shards]]\nname = 's1'\nurl = '{}'\n[strategy]", path("s1.db")));
-/// assert_eq!(control.publish(&v2, 1).await?, 2);
+/// assert!(control.publish(&v2, 1).await.is_err());
+/// assert_eq!(control.publish_moving(&v2, 1).await?, 2);
 /// shards.refresh_topology().await?;
 /// assert_eq!((shards.routing().version(), shards.shard_count()), (2, 2));
 ///
@@ -222,6 +224,20 @@ impl<C: ShardConnection> Control<C> {
     /// handle cannot take (it may append shards and change strategies), or the control
     /// database cannot be reached.
     pub async fn publish(&self, topology: &str, expected: u64) -> Result<u64> {
+        self.publish_checked(topology, expected, false).await
+    }
+
+    /// [`Control::publish`] of a version that moves keys between shards (see
+    /// [`crate::reshard::plan`]): bucket moves, a hash over more shards, a changed range.
+    /// `publish` refuses those, because handles would look for existing rows on shards that
+    /// do not hold them; publish one with this only when the rows are where the new version
+    /// routes them (they were moved, or the keys that move have no rows yet, as when a new
+    /// shard takes a range of ids not issued yet).
+    pub async fn publish_moving(&self, topology: &str, expected: u64) -> Result<u64> {
+        self.publish_checked(topology, expected, true).await
+    }
+
+    async fn publish_checked(&self, topology: &str, expected: u64, moving: bool) -> Result<u64> {
         self.ready().await?;
         let previous = match expected {
             0 => None,
@@ -236,8 +252,36 @@ impl<C: ShardConnection> Control<C> {
             .map_err(|e| {
                 self.error(format!("the stored version {expected} does not parse: {e}"))
             })?;
-        super::apply::check(previous.as_ref(), topology)
+        let checked = super::apply::check(previous.as_ref(), topology)
             .map_err(|cause| self.error(format!("refused: {cause}")))?;
+        if let (Some(previous), false) = (&previous, moving) {
+            let plan = crate::reshard::plan(previous, &checked)?;
+            if let Some(change) = plan.changes.first() {
+                let what = match &change.kind {
+                    crate::reshard::ChangeKind::Buckets(moves) => {
+                        let first = moves
+                            .first()
+                            .map(|m| {
+                                format!(
+                                    " (bucket {} from `{}` to `{}`, ..)",
+                                    m.bucket, m.from, m.to
+                                )
+                            })
+                            .unwrap_or_default();
+                        format!("{} bucket(s) change shards{first}", moves.len())
+                    }
+                    crate::reshard::ChangeKind::Remap(why) => why.clone(),
+                };
+                return Err(self.error(format!(
+                    "refused: keys of {} would change shards: {what}; existing rows would be                      looked for where they are not. Move them first, or use publish_moving                      (`grant topology publish --moving`) when they are already where this                      version routes them",
+                    if change.table == "(default)" {
+                        "the default strategy".to_owned()
+                    } else {
+                        format!("table `{}`", change.table)
+                    }
+                )));
+            }
+        }
         let body = self.primary.sql.literal(topology).ok_or_else(|| {
             self.error("refused: the topology holds a NUL character, which no backend stores")
         })?;

@@ -17,6 +17,11 @@ pub enum Action {
         /// process's fails rather than overwrite it.
         #[arg(long)]
         expect: Option<u64>,
+        /// The version moves keys between shards (see `grant reshard plan`) and their rows
+        /// are already where it routes them (or have none yet). Without it such a version
+        /// is refused.
+        #[arg(long)]
+        moving: bool,
     },
 }
 
@@ -51,7 +56,7 @@ pub async fn topology<C: ShardConnection>(
                 print!("{}", current.topology);
             }
         }
-        Action::Publish { expect } => {
+        Action::Publish { expect, moving } => {
             let text = std::fs::read_to_string(config)
                 .map_err(|e| format!("cannot read {}: {e}", config.display()))?;
             let expected = match expect {
@@ -62,10 +67,12 @@ pub async fn topology<C: ShardConnection>(
                     .map_err(|e| e.to_string())?
                     .unwrap_or(0),
             };
-            let version = control
-                .publish(&text, expected)
-                .await
-                .map_err(|e| e.to_string())?;
+            let published = if moving {
+                control.publish_moving(&text, expected).await
+            } else {
+                control.publish(&text, expected).await
+            };
+            let version = published.map_err(|e| e.to_string())?;
             if json {
                 output::json(&serde_json::json!({ "name": name, "version": version }))?;
             } else {
