@@ -613,3 +613,50 @@ async fn topology_publish_and_show() {
     assert!(error.contains("is gone"), "{error}");
     assert_eq!(control_db.version().await.unwrap(), Some(2));
 }
+
+/// `grant reshard plan`: 12 buckets over 2 shards spread over 3 move 4 buckets, all to the
+/// new shard, and print the lines to write; `--to` a file with the same moves agrees;
+/// a jump strategy over more shards is a remap that names both counts.
+#[test]
+fn reshard_plan_lists_the_fewest_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = "[[shards]]\nname = 's0'\nurl = 'a.db'\n[[shards]]\nname = 's1'\nurl = 'b.db'\n\
+                  [[shards]]\nname = 's2'\nurl = 'c.db'\n";
+    let config = dir.path().join("now.toml");
+    std::fs::write(
+        &config,
+        format!("{shards}[strategy]\nkind = 'buckets'\ncount = 12\nshards = 2\n"),
+    )
+    .unwrap();
+    let out = grant(&config, &["--json", "reshard", "plan", "--shards", "3"]);
+    assert!(out.status.success(), "{out:?}");
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let moves = plan["changes"][0]["kind"]["buckets"].as_array().unwrap();
+    assert_eq!(moves.len(), 4);
+    assert!(moves.iter().all(|m| m["to"] == "s2"));
+    let out = grant(&config, &["reshard", "plan", "--shards", "3"]);
+    let text = stdout(&out);
+    assert!(text.contains("4 bucket(s) move"), "{text}");
+    let moves_line = text.lines().find(|l| l.starts_with("moves = ")).unwrap();
+    let to = dir.path().join("next.toml");
+    std::fs::write(
+        &to,
+        format!("{shards}[strategy]\nkind = 'buckets'\ncount = 12\nshards = 2\n{moves_line}\n"),
+    )
+    .unwrap();
+    let out = grant(
+        &config,
+        &["--json", "reshard", "plan", "--to", to.to_str().unwrap()],
+    );
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again, plan);
+    std::fs::write(
+        &config,
+        format!("{shards}[strategy]\nkind = 'jump'\nshards = 2\n"),
+    )
+    .unwrap();
+    std::fs::write(&to, format!("{shards}[strategy]\nkind = 'jump'\n")).unwrap();
+    let out = grant(&config, &["reshard", "plan", "--to", to.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(text.contains("over 2 shards becomes jump over 3"), "{text}");
+}

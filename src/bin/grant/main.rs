@@ -10,14 +10,15 @@
 //! grant print-schema [--from src/diesel_schema.rs]
 //! grant route <table> <key>...        (`-` reads keys from standard input)
 //! grant topology show|publish --control URL --name NAME
+//! grant reshard plan --to NEW.toml | --shards N [--table T]
 //! ```
-//! Every command takes `--json`. The command tree keeps room for `grant reshard` (moving
-//! keys between shards), which a later version adds as a top-level command beside these.
+//! Every command takes `--json`.
 
 mod migration;
 mod output;
 mod print_schema;
 mod recover;
+mod reshard;
 mod route;
 mod schema;
 mod status;
@@ -87,6 +88,11 @@ enum Command {
         name: String,
         #[command(subcommand)]
         action: topology::Action,
+    },
+    /// Resharding: what a topology change moves.
+    Reshard {
+        #[command(subcommand)]
+        action: reshard::Action,
     },
     /// The shard each key of a table routes to (keys in grant's printed form, `123:456`).
     Route {
@@ -183,6 +189,7 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             on_backend!(check(&topology, json))
         }
         Command::Route { table, keys } => route::route(&topology, &table, keys, json),
+        Command::Reshard { action } => reshard::reshard(&topology, action, json),
         // Handled above, before the topology file is read.
         Command::Topology { .. } => Ok(true),
     }
