@@ -604,6 +604,40 @@ async fn topology_publish_and_show() {
     assert_eq!(value["version"], 2);
     assert_eq!(value["topology"], std::fs::read_to_string(&two).unwrap());
 
+    // `grant status --control` reads the topology from the control database.
+    let status = grant(
+        &one,
+        &[
+            "--json",
+            "status",
+            "--control",
+            control.url.as_str(),
+            "--name",
+            "orders",
+        ],
+    );
+    // (The SQLite files do not exist: the nodes are unreachable, the exit status 1.)
+    assert_eq!(status.status.code(), Some(1), "{status:?}");
+    let value: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(value["topology"]["version"], 2);
+    assert_eq!(value["topology"]["control_reachable"], true);
+    assert_eq!(value["nodes"].as_array().unwrap().len(), 2);
+    let status = grant(
+        &one,
+        &[
+            "status",
+            "--control",
+            control.url.as_str(),
+            "--name",
+            "orders",
+        ],
+    );
+    let text = stdout(&status);
+    assert!(
+        text.starts_with("topology `orders` version 2: control database reachable"),
+        "{text}"
+    );
+
     let stale = run(&one, &["publish", "--expect", "1"]);
     assert_eq!(stale.status.code(), Some(2));
     let error = String::from_utf8_lossy(&stale.stderr);

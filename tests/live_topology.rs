@@ -318,3 +318,31 @@ async fn postgres_handles_serve_while_the_control_database_is_unreachable() {
     assert!(live.reachable() && live.last_error.is_none(), "{live:?}");
     assert_eq!(sharded.shard_count(), 2);
 }
+
+/// A control database URL with a password (the test server trusts, so any password
+/// connects): the handle's status and debug output show it without the password.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_status_shows_no_password() {
+    const SECRET: &str = "Pa55-live-s3cr3t";
+    let shards = TestShards::new(Backend::Pg, 1, "live_secret").await;
+    let control_db = TestDb::pg_empty("live_secret_control").await;
+    let with_password = control_db.url.replacen(
+        "postgres://postgres@",
+        &format!("postgres://postgres:{SECRET}@"),
+        1,
+    );
+    assert!(with_password.contains(SECRET));
+    let control = Control::<diesel_async::AsyncPgConnection>::new(&with_password, "s").unwrap();
+    control.publish(&ranges(&shards, 1), 0).await.unwrap();
+    let sharded = control.connect(WatchOptions::default()).await.unwrap();
+    let status = sharded.topology_status();
+    let live = status.live.clone().unwrap();
+    assert!(live.control.contains("***"), "{live:?}");
+    for text in [
+        format!("{status:?}"),
+        format!("{control:?}"),
+        format!("{sharded:?}"),
+    ] {
+        assert!(!text.contains(SECRET), "{text}");
+    }
+}

@@ -127,6 +127,19 @@ async fn no_output_shows_a_password() {
     .unwrap_err();
     check_error("a migration's error", &failed);
 
+    // A live topology's control database: the handle, its errors and its status.
+    let control =
+        grant::live::Control::<diesel_async::AsyncPgConnection>::new(&pg, "orders").unwrap();
+    assert_clean("Control (Debug)", &format!("{control:?}"));
+    assert_clean("Control::redacted_url", &control.redacted_url());
+    let failed = control.publish(&toml, 0).await.unwrap_err();
+    check_error("a publish's error", &failed);
+    let failed = control
+        .connect(grant::live::WatchOptions::default())
+        .await
+        .unwrap_err();
+    check_error("a live handle's error", &failed);
+
     let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
         logged.contains("grant.statement"),

@@ -62,6 +62,13 @@ enum Command {
         /// Refresh every this many seconds until interrupted.
         #[arg(long, value_name = "SECONDS")]
         watch: Option<u64>,
+        /// Read the topology from this control database (a live topology) rather than
+        /// `--config`, and show its version and whether the control database answers.
+        #[arg(long, requires = "name")]
+        control: Option<String>,
+        /// The topology's name in the control database.
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Rewrites diesel's generated `schema.rs` as `grant::table!` declarations, with the
     /// shard keys and co-locations of the topology's `[tables.<name>]`.
@@ -159,6 +166,31 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             }
         };
     }
+    if let Command::Status {
+        watch,
+        control: Some(control),
+        name: Some(name),
+    } = &cli.command
+    {
+        use status::{live_handle, status};
+        let (watch, json) = (*watch, cli.json);
+        return match backend_of(control) {
+            Backend::Postgres => {
+                let sharded = live_handle::<diesel_async::AsyncPgConnection>(control, name).await?;
+                status(sharded, watch, json).await
+            }
+            Backend::Mysql => {
+                let sharded =
+                    live_handle::<diesel_async::AsyncMysqlConnection>(control, name).await?;
+                status(sharded, watch, json).await
+            }
+            Backend::Sqlite => {
+                let sharded =
+                    live_handle::<grant::sqlite::AsyncSqliteConnection>(control, name).await?;
+                status(sharded, watch, json).await
+            }
+        };
+    }
     let topology = grant::Topology::from_toml_file(&cli.config).map_err(|e| e.to_string())?;
     let json = cli.json;
     macro_rules! on_backend {
@@ -175,9 +207,16 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             use migration::migrate;
             on_backend!(migrate(&topology, action, json))
         }
-        Command::Status { watch } => {
-            use status::status;
-            on_backend!(status(&topology, watch, json))
+        Command::Status { watch, .. } => {
+            async fn from_toml<C: grant::ShardConnection>(
+                topology: &grant::Topology,
+                watch: Option<u64>,
+                json: bool,
+            ) -> Result<bool, Failure> {
+                let sharded = topology.build::<C>().map_err(|e| e.to_string())?;
+                status::status(sharded, watch, json).await
+            }
+            on_backend!(from_toml(&topology, watch, json))
         }
         Command::PrintSchema { from } => print_schema::print_schema(&topology, &from),
         Command::Recover => {

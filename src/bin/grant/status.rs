@@ -82,22 +82,95 @@ fn print(nodes: &[NodeStatus]) {
     );
 }
 
+/// A live topology's state, as `grant status --control` shows it.
+#[derive(serde::Serialize)]
+struct LiveTopology {
+    name: String,
+    version: u64,
+    control_reachable: bool,
+    /// Seconds since the control database stopped answering.
+    unreachable_for_s: Option<u64>,
+    last_error: Option<String>,
+    /// A version the handle could not take, and why.
+    refused: Option<(u64, String)>,
+}
+
+#[derive(serde::Serialize)]
+struct WithTopology<'a> {
+    topology: LiveTopology,
+    nodes: &'a [NodeStatus],
+}
+
+fn live<C: ShardConnection>(sharded: &grant::Sharded<C>) -> Option<LiveTopology> {
+    let status = sharded.topology_status();
+    let live = status.live?;
+    Some(LiveTopology {
+        control_reachable: live.reachable(),
+        unreachable_for_s: live
+            .unreachable_since
+            .map(|t| t.elapsed().unwrap_or_default().as_secs()),
+        name: live.name,
+        version: status.version,
+        last_error: live.last_error,
+        refused: live.refused,
+    })
+}
+
+fn print_live(topology: &LiveTopology) {
+    let control = match topology.unreachable_for_s {
+        None => "control database reachable".to_owned(),
+        Some(s) => format!(
+            "control database UNREACHABLE for {s} s, serving with the last version seen ({})",
+            topology.last_error.as_deref().unwrap_or("")
+        ),
+    };
+    println!(
+        "topology `{}` version {}: {control}",
+        topology.name, topology.version
+    );
+    if let Some((version, why)) = &topology.refused {
+        println!("version {version} refused: {why}");
+    }
+}
+
+/// The handle of `grant status --control URL --name N`: built from the control database's
+/// current version, following the next ones.
+pub async fn live_handle<C: ShardConnection>(
+    url: &str,
+    name: &str,
+) -> Result<grant::Sharded<C>, String> {
+    let control = grant::live::Control::<C>::new(url, name).map_err(|e| e.to_string())?;
+    control
+        .connect(grant::live::WatchOptions::default())
+        .await
+        .map_err(|e| e.to_string())
+}
+
 pub async fn status<C: ShardConnection>(
-    topology: &grant::Topology,
+    sharded: grant::Sharded<C>,
     watch: Option<u64>,
     json: bool,
 ) -> Result<bool, String> {
-    let sharded = topology.build::<C>().map_err(|e| e.to_string())?;
     loop {
         sharded.check_health().await;
         let nodes = snapshot(&sharded)?;
         let healthy = nodes.iter().all(|n| n.reachable);
+        let topology = live(&sharded);
         if json {
-            output::json(&nodes)?;
+            match topology {
+                Some(topology) => output::json(&WithTopology {
+                    topology,
+                    nodes: &nodes,
+                })?,
+                None => output::json(&nodes)?,
+            }
         } else {
             if watch.is_some() {
                 // Clear the screen and go home, as `watch` does.
                 print!("\x1b[2J\x1b[H");
+            }
+            if let Some(topology) = &topology {
+                print_live(topology);
             }
             print(&nodes);
         }
