@@ -248,32 +248,22 @@ impl<C: ShardConnection> Sharded<C> {
         S: ReferenceWrite + Send,
         Execute: super::operation::Operation<C, S, Output = usize>,
     {
-        let mut tx = self.transaction_across()?;
-        let mut results = Vec::with_capacity(self.shard_count());
-        for shard in self.routing().all() {
-            let name = self.cluster_by_id(shard)?.name().clone();
-            let run = tx
-                .run_op(
-                    shard,
-                    Some(S::TABLE),
-                    super::Access::Write,
-                    Execute,
-                    statement(),
-                )
-                .await;
-            match run {
-                Ok(value) => results.push(ShardResult { shard, name, value }),
-                Err(e) => {
-                    tx.rollback().await;
-                    return Err(Error::ReferenceWrite {
-                        table: S::TABLE,
-                        shard: name.to_string(),
-                        source: Box::new(e),
-                    });
-                }
-            }
-        }
-        tx.commit().await?;
-        Ok(PerShard::new(results))
+        let tx = self.transaction_across()?;
+        let parts = self
+            .routing()
+            .all()
+            .map(|shard| (shard, Some(statement())))
+            .collect();
+        tx.each_then_commit(
+            parts,
+            S::TABLE,
+            || Execute,
+            |shard, e| Error::ReferenceWrite {
+                table: S::TABLE,
+                shard: shard.to_owned(),
+                source: Box::new(e),
+            },
+        )
+        .await
     }
 }

@@ -1,10 +1,12 @@
 //! Atomic batches: `insert_all` whose rows land on every shard or on none.
 
-use crate::Result;
+use super::CrossTransaction;
 use crate::cluster::ShardConnection;
 use crate::key::{InsertMany, KeyFuture, Keyed, KeyedTable};
+use crate::shard::operation::Operation;
 use crate::shard::records::InsertManyOp;
-use crate::shard::{PerShard, ShardId, ShardResult, Sharded};
+use crate::shard::{Access, PerShard, ShardId, ShardResult, Sharded};
+use crate::{Error, Result};
 
 impl<C: ShardConnection> Sharded<C> {
     /// Inserts `records` on their shards in one transaction across the shards: every
@@ -32,39 +34,59 @@ impl<C: ShardConnection> Sharded<C> {
     where
         R: Keyed + InsertMany<C> + Clone + Send + Sync,
     {
-        let mut tx = self.transaction_across()?;
+        let tx = self.transaction_across()?;
         let groups = self.group_by_shard(records)?;
-        let mut results = Vec::with_capacity(groups.len());
-        for (i, group) in groups.iter().enumerate() {
-            let shard = ShardId(i as u32);
-            let name = self.cluster(shard)?.name().clone();
-            let count = if group.is_empty() {
-                0
-            } else {
-                let run = tx
-                    .run_op(
-                        shard,
-                        Some(R::Table::NAME),
-                        crate::shard::Access::Write,
-                        InsertManyOp,
-                        group.as_slice(),
-                    )
-                    .await;
-                match run {
-                    Ok(count) => count,
-                    Err(e) => {
-                        tx.rollback().await;
-                        return Err(e);
+        let parts = groups
+            .iter()
+            .enumerate()
+            .map(|(i, group)| {
+                (
+                    ShardId(i as u32),
+                    (!group.is_empty()).then_some(group.as_slice()),
+                )
+            })
+            .collect();
+        tx.each_then_commit(parts, R::Table::NAME, || InsertManyOp, |_, e| e)
+            .await
+    }
+}
+
+impl<C: ShardConnection> CrossTransaction<'_, C> {
+    /// Runs each shard's statement of `parts` (`None`: nothing to run there, the default
+    /// counted) in this transaction, then commits: every shard's, or none. At the first
+    /// failure every shard rolls back and `wrap(shard name, error)` is returned.
+    pub(crate) async fn each_then_commit<Q, O>(
+        mut self,
+        parts: Vec<(ShardId, Option<Q>)>,
+        table: &'static str,
+        op: impl Fn() -> O,
+        wrap: impl Fn(&str, Error) -> Error,
+    ) -> Result<PerShard<O::Output>>
+    where
+        O: Operation<C, Q>,
+        O::Output: Default,
+    {
+        let mut results = Vec::with_capacity(parts.len());
+        for (shard, statement) in parts {
+            let name = self.state.sharded.cluster_by_id(shard)?.name().clone();
+            let value = match statement {
+                None => O::Output::default(),
+                Some(statement) => {
+                    let run = self
+                        .run_op(shard, Some(table), Access::Write, op(), statement)
+                        .await;
+                    match run {
+                        Ok(value) => value,
+                        Err(e) => {
+                            self.rollback().await;
+                            return Err(wrap(&name, e));
+                        }
                     }
                 }
             };
-            results.push(ShardResult {
-                shard,
-                name,
-                value: count,
-            });
+            results.push(ShardResult { shard, name, value });
         }
-        tx.commit().await?;
+        self.commit().await?;
         Ok(PerShard::new(results))
     }
 }
