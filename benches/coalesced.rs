@@ -9,35 +9,20 @@
 
 mod common;
 
-use common::alternating;
 use common::schema::models::OrderItem;
 use common::schema::order_items;
+use common::{alternating, key};
 use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The `i`-th key looked up: spread over the data set.
-fn key(i: u64, rows: i64) -> (i64, i64) {
-    let orders = (rows / 10).max(1) as u64;
-    (((i * 7_919) % orders) as i64, (i % 10) as i64)
-}
-
 fn coalesced(c: &mut Criterion) {
     let rt = common::runtime();
     let data = Arc::new(rt.block_on(common::data("coalesced", true)));
     let rows = data.rows;
-    let owner: Arc<Vec<usize>> = Arc::new(
-        (0..(rows / 10).max(1))
-            .map(|order_id| {
-                data.sharded
-                    .shard_for(&order_items::ShardKey { order_id })
-                    .unwrap()
-                    .index()
-            })
-            .collect(),
-    );
+    let owner = common::owners(&data);
     let find = |coalescing: bool| {
         let d = data.clone();
         Arc::new(move |i: u64| {

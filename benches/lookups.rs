@@ -8,9 +8,9 @@
 
 mod common;
 
-use common::alternating;
 use common::schema::models::OrderItem;
 use common::schema::order_items;
+use common::{alternating, key};
 use criterion::{Criterion, criterion_group, criterion_main};
 use diesel::prelude::*;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
@@ -18,27 +18,11 @@ use grant::prelude::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The `i`-th key looked up: spread over the data set.
-fn key(i: u64, rows: i64) -> (i64, i64) {
-    let orders = (rows / 10).max(1) as u64;
-    (((i * 7_919) % orders) as i64, (i % 10) as i64)
-}
-
 fn lookups(c: &mut Criterion) {
     let rt = common::runtime();
     let data = Arc::new(rt.block_on(common::data("lookups", true)));
     let rows = data.rows;
-    // Which shard holds each order: the direct baseline asks the same database grant does.
-    let owner: Arc<Vec<usize>> = Arc::new(
-        (0..(rows / 10).max(1))
-            .map(|order_id| {
-                data.sharded
-                    .shard_for(&order_items::ShardKey { order_id })
-                    .unwrap()
-                    .index()
-            })
-            .collect(),
-    );
+    let owner = common::owners(&data);
     let mut group = c.benchmark_group("point_lookup");
     for tasks in [1u64, 4, 16] {
         let d = data.clone();

@@ -545,16 +545,7 @@ macro_rules! a_participant_lost_before_prepare_aborts {
     ($conn:ty, $backend:expr) => {{
         use common::fault_proxy::{Fault, FaultProxy};
         let shards = TestShards::new($backend, 2, "across_lost").await;
-        let upstream = {
-            let url = &shards.dbs[1].url;
-            let rest = url.split_once("://").unwrap().1;
-            let authority = rest.split('/').next().unwrap();
-            authority
-                .rsplit_once('@')
-                .map_or(authority, |(_, h)| h)
-                .to_owned()
-        };
-        let proxy = FaultProxy::start(&upstream).await;
+        let proxy = FaultProxy::in_front_of(&shards.dbs[1].url).await;
         let sharded: Sharded<$conn> = Sharded::<$conn>::builder()
             .shard("s0", &shards.dbs[0].url)
             .shard("s1", proxy.url_for(&shards.dbs[1].url))

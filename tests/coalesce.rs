@@ -35,15 +35,30 @@ fn key(t: u64, i: u64) -> (i64, i64) {
     ((x / 6) as i64, (x % 6) as i64)
 }
 
+/// A handle over the shards (hash strategy, coalescing on) holding [`rows`], and the rows
+/// by key.
+macro_rules! filled {
+    ($conn:ty, $shards:expr) => {{
+        let n = $shards.dbs.len() as u32;
+        let sharded = $shards
+            .builder::<$conn>()
+            .strategy(HashStrategy::new(n).unwrap())
+            .build()
+            .unwrap();
+        sharded.insert_all(&rows()).await.unwrap();
+        let expected: HashMap<(i64, i64), OrderItem> = rows()
+            .into_iter()
+            .map(|r| ((r.order_id, r.product_id), r))
+            .collect();
+        (sharded, expected)
+    }};
+}
+
 on_every_sharded_backend! {
     /// 64 tasks x 40 finds of random present and missing keys: each gets what a plain find
     /// gets, and the lookups went out in fewer statements than there were lookups.
     async fn concurrent_finds_get_their_own_rows(shards) {
-        let n = shards.dbs.len() as u32;
-        let sharded = shards.builder::<Conn>().strategy(HashStrategy::new(n).unwrap()).build().unwrap();
-        sharded.insert_all(&rows()).await.unwrap();
-        let expected: HashMap<(i64, i64), OrderItem> =
-            rows().into_iter().map(|r| ((r.order_id, r.product_id), r)).collect();
+        let (sharded, expected) = filled!(Conn, shards);
         let tasks: Vec<_> = (0..64u64)
             .map(|t| {
                 let sharded = sharded.clone();
@@ -89,11 +104,7 @@ on_every_sharded_backend! {
     /// Callers that give up (timed out after a few microseconds to a few milliseconds, their
     /// futures dropped at every point) do not disturb the others, and nothing hangs.
     async fn callers_that_give_up_leave_the_others_intact(shards) {
-        let n = shards.dbs.len() as u32;
-        let sharded = shards.builder::<Conn>().strategy(HashStrategy::new(n).unwrap()).build().unwrap();
-        sharded.insert_all(&rows()).await.unwrap();
-        let expected: HashMap<(i64, i64), OrderItem> =
-            rows().into_iter().map(|r| ((r.order_id, r.product_id), r)).collect();
+        let (sharded, expected) = filled!(Conn, shards);
         let tasks: Vec<_> = (0..48u64)
             .map(|t| {
                 let sharded = sharded.clone();

@@ -118,13 +118,7 @@ async fn processes_never_share_an_id() {
 async fn a_lease_that_cannot_be_renewed_stops_its_generator() {
     use common::fault_proxy::{Fault, FaultProxy};
     let db = TestDb::pg_empty("ids_lease").await;
-    let upstream = common::pg_server_url()
-        .rsplit_once('@')
-        .unwrap()
-        .1
-        .trim_end_matches('/')
-        .to_owned();
-    let proxy = FaultProxy::start(&upstream).await;
+    let proxy = FaultProxy::in_front_of(&common::pg_server_url()).await;
     let one_worker = IdLayout::new(40, 17, 0, 6).unwrap();
     let options = LeaseOptions::default()
         .ttl(Duration::from_secs(3))

@@ -255,13 +255,7 @@ async fn postgres_handles_take_a_publish_when_notified() {
 async fn postgres_handles_serve_while_the_control_database_is_unreachable() {
     let shards = TestShards::new(Backend::Pg, 2, "live_cut").await;
     let control_db = TestDb::pg_empty("live_cut_control").await;
-    let upstream = common::pg_server_url()
-        .rsplit_once('@')
-        .unwrap()
-        .1
-        .trim_end_matches('/')
-        .to_owned();
-    let proxy = FaultProxy::start(&upstream).await;
+    let proxy = FaultProxy::in_front_of(&common::pg_server_url()).await;
     type Pg = diesel_async::AsyncPgConnection;
     let publisher = Control::<Pg>::new(&control_db.url, "cut").unwrap();
     publisher.publish(&ranges(&shards, 1), 0).await.unwrap();

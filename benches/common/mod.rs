@@ -208,3 +208,23 @@ where
     // Per lookup actually run, so that the figures compare across task counts.
     timed.mul_f64(iters as f64 / done as f64)
 }
+
+/// The `i`-th key looked up: spread over the data set of `rows` rows.
+pub fn key(i: u64, rows: i64) -> (i64, i64) {
+    let orders = (rows / 10).max(1) as u64;
+    (((i * 7_919) % orders) as i64, (i % 10) as i64)
+}
+
+/// Which shard holds each order: the direct baselines ask the database grant asks.
+pub fn owners(data: &Data) -> Arc<Vec<usize>> {
+    Arc::new(
+        (0..(data.rows / 10).max(1))
+            .map(|order_id| {
+                data.sharded
+                    .shard_for(&schema::order_items::ShardKey { order_id })
+                    .unwrap()
+                    .index()
+            })
+            .collect(),
+    )
+}

@@ -62,6 +62,14 @@ impl FaultProxy {
     /// `scheme://user@host:port/db` of `url` with the proxy's address in place of the server's.
     /// A MySQL URL gets `prefer_socket=false`: mysql_async otherwise moves a connection to
     /// 127.0.0.1 onto the server's Unix socket, bypassing the proxy.
+    /// A proxy in front of the server of `url` (`scheme://[user@]host:port/..`).
+    pub async fn in_front_of(url: &str) -> FaultProxy {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+        FaultProxy::start(host_port).await
+    }
+
     pub fn url_for(&self, url: &str) -> String {
         let (scheme, rest) = url.split_once("://").unwrap();
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
