@@ -61,6 +61,34 @@ async fn a_known_workload_gives_known_counts() {
     assert!(shards.insert(&duplicate).await.is_err());
     shards.publish_metrics();
 
+    // A live topology over the same files (shards named l0, l1), and concurrent finds
+    // through it (coalesced when they meet).
+    let control = grant::live::Control::<grant::sqlite::AsyncSqliteConnection>::new(
+        &dir.path().join("control.db").display().to_string(),
+        "m",
+    )
+    .unwrap();
+    let live_topology = format!(
+        "[[shards]]\nname = 'l0'\nurl = '{}'\n[[shards]]\nname = 'l1'\nurl = '{}'\n\
+         [strategy]\nkind = 'modulo'\n",
+        urls[0], urls[1]
+    );
+    control.publish(&live_topology, 0).await.unwrap();
+    let live = control
+        .connect(grant::live::WatchOptions::default())
+        .await
+        .unwrap();
+    let finds: Vec<_> = (0..32i64)
+        .map(|i| {
+            let live = live.clone();
+            tokio::spawn(async move { live.find::<OrderItem, _>((i % 10, 1)).await.unwrap() })
+        })
+        .collect();
+    for find in finds {
+        assert!(find.await.unwrap().is_some());
+    }
+    let coalesced = live.coalesce_stats();
+
     // (name, labels sorted) -> value
     let mut counters: HashMap<(String, Vec<(String, String)>), u64> = HashMap::new();
     let mut histograms: HashMap<(String, Vec<(String, String)>), usize> = HashMap::new();
@@ -135,4 +163,20 @@ async fn a_known_workload_gives_known_counts() {
     );
     assert!(gauges[&("grant_pool_connections".to_owned(), node.clone())] >= 1.0);
     assert!(gauges.contains_key(&("grant_pool_idle_connections".to_owned(), node)));
+
+    let topology = labels(&[("topology", "m")]);
+    assert_eq!(
+        gauges[&("grant_topology_version".to_owned(), topology.clone())],
+        1.0
+    );
+    assert_eq!(
+        gauges[&("grant_topology_control_reachable".to_owned(), topology)],
+        1.0
+    );
+    // One sample per coalesced statement (none when no two finds met).
+    let batches = histograms
+        .get(&("grant_coalesced_batch_keys".to_owned(), Vec::new()))
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(batches as u64, coalesced.statements, "{coalesced:?}");
 }
