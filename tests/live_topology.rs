@@ -340,3 +340,87 @@ async fn postgres_status_shows_no_password() {
         assert!(!text.contains(SECRET), "{text}");
     }
 }
+
+/// Shards appended with smaller pools (2 connections each) lower the handle's limit on
+/// open cross-shard transactions to 2: 16 transfers at once between the two new shards, in
+/// both orders, all commit. With the old limit (the first shard's 10), transactions holding
+/// one new shard's connections wait for the other's until the pools time out.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_appended_small_pools_lower_the_cross_shard_limit() {
+    use grant::prelude::*;
+    let shards = TestShards::new(Backend::Pg, 3, "live_small_pool").await;
+    let control_db = TestDb::pg_empty("live_small_pool_control").await;
+    let control = Control::<diesel_async::AsyncPgConnection>::new(&control_db.url, "p").unwrap();
+    let shard = |i: usize, pool: &str| {
+        format!(
+            "[[shards]]\nname = 's{i}'\nurl = '{}'\n{pool}",
+            shards.dbs[i].url
+        )
+    };
+    let settings = "[pool]\nconnection_timeout_ms = 3000\n";
+    let one = format!(
+        "{}{settings}[strategy]\nkind = 'range'\nranges = [{{ start = 0, shard = 's0' }}]\n",
+        shard(0, "")
+    );
+    control.publish(&one, 0).await.unwrap();
+    let sharded = control.connect(WatchOptions::default()).await.unwrap();
+    let small = "pool = { max_size = 2 }\n";
+    let three = format!(
+        "{}{}{}{settings}[strategy]\nkind = 'range'\nranges = [{{ start = 0, end = 100, shard = 's0' }}, \
+         {{ start = 100, end = 200, shard = 's1' }}, {{ start = 200, shard = 's2' }}]\n",
+        shard(0, ""),
+        shard(1, small),
+        shard(2, small)
+    );
+    control.publish_moving(&three, 1).await.unwrap();
+    assert_eq!(sharded.refresh_topology().await.unwrap(), 2);
+    // Accounts 100..104 on s1, 200..204 on s2.
+    let accounts = [100, 101, 102, 103, 200, 201, 202, 203];
+    for order_id in accounts {
+        let item = OrderItem {
+            order_id,
+            product_id: 1,
+            quantity: 1000,
+        };
+        sharded.insert(&item).await.unwrap();
+    }
+    let tasks: Vec<_> = (0..16i64)
+        .map(|t| {
+            let sharded = sharded.clone();
+            tokio::spawn(async move {
+                // Half take s1 first, half s2 first (each on other rows: no row waits).
+                let (a, b) = (100 + t % 4, 200 + (t + 1) % 4);
+                let steps = if t % 2 == 0 {
+                    [(a, -1), (b, 1)]
+                } else {
+                    [(b, -1), (a, 1)]
+                };
+                let mut tx = sharded.transaction_across().unwrap();
+                for (account, delta) in steps {
+                    tx.run(
+                        order_items::table
+                            .update_key((account, 1))
+                            .set(order_items::quantity.eq(order_items::quantity + delta)),
+                    )
+                    .execute()
+                    .await
+                    .unwrap();
+                }
+                tx.commit().await.unwrap();
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let mut total = 0i64;
+    for order_id in accounts {
+        let item = sharded
+            .find::<OrderItem, _>((order_id, 1))
+            .await
+            .unwrap()
+            .unwrap();
+        total += i64::from(item.quantity);
+    }
+    assert_eq!(total, 8 * 1000);
+}

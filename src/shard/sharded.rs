@@ -110,6 +110,8 @@ struct Inner<C: ShardConnection> {
     /// up to one connection per shard while it waits for another shard's, so more of them
     /// than a pool holds could wait on each other until the pools time out.
     cross_slots: tokio::sync::Semaphore,
+    /// The number of those slots.
+    cross_limit: std::sync::atomic::AtomicU32,
 }
 
 impl<C: ShardConnection> Fleet<C> for Inner<C> {
@@ -177,6 +179,7 @@ impl<C: ShardConnection> Sharded<C> {
             .max(1);
         let inner = Arc::new(Inner {
             cross_slots: tokio::sync::Semaphore::new(slots as usize),
+            cross_limit: std::sync::atomic::AtomicU32::new(slots),
             clusters: clusters.into_iter().collect(),
             routing: ArcSwap::from_pointee(routing),
             source: crate::live::Source::default(),
@@ -331,6 +334,27 @@ impl<C: ShardConnection> Sharded<C> {
     /// Appends a shard (a live topology's new version), and starts the health checks if
     /// it is the first with replicas.
     pub(crate) fn add_cluster(&self, cluster: Cluster<C>) {
+        // A smaller pool lowers the limit on open cross-shard transactions to its size.
+        let limit = cluster.primary_pool_size().max(1);
+        let before = self
+            .inner
+            .cross_limit
+            .fetch_min(limit, std::sync::atomic::Ordering::Relaxed);
+        if limit < before {
+            // Permits held now are forgotten as they come back; new transactions wait.
+            let mut owed = (before - limit) as usize;
+            owed -= self.inner.cross_slots.forget_permits(owed);
+            if owed > 0 {
+                let inner = self.inner.clone();
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(async move {
+                        if let Ok(permits) = inner.cross_slots.acquire_many(owed as u32).await {
+                            permits.forget();
+                        }
+                    });
+                }
+            }
+        }
         let replicated = cluster.is_replicated();
         self.inner.clusters.push(cluster);
         if replicated
