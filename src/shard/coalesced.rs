@@ -12,9 +12,21 @@ use std::sync::Arc;
 
 type Backend<C> = <C as diesel_async::AsyncConnectionCore>::Backend;
 
+/// How a find entered its group: it goes out now, or waits in the queue.
+pub(crate) enum Entered<R: Keyed> {
+    /// Go out now; the slot passes on when dropped.
+    Now(Slot<R>),
+    /// Wait to be told the row, or to lead a batch.
+    Wait {
+        told: tokio::sync::oneshot::Receiver<Answer<R>>,
+        group: Arc<Group<R>>,
+        max_batch: usize,
+    },
+}
+
 /// One of a group's in-flight lookups. Dropped (its lookup done, or its caller gone), it
 /// passes to the queue's first waiter.
-struct Slot<R: Keyed> {
+pub(crate) struct Slot<R: Keyed> {
     group: Arc<Group<R>>,
     max_batch: usize,
 }
@@ -51,36 +63,52 @@ impl<C: ShardConnection> Sharded<C> {
             && (config.off_tables.is_empty() || !config.off_tables.contains(table))
     }
 
-    /// A coalesced find of `key` on `shard`: at once if few lookups of the table are in
-    /// flight there (`direct` runs it alone), else in a batch.
-    pub(crate) async fn find_coalesced<R, F>(
-        &self,
-        shard: ShardId,
-        key: KeyOf<R>,
-        direct: F,
-    ) -> Result<Option<R>>
+    /// Enters the coalescing of `key`'s lookup on `shard`: go out now (holding a slot,
+    /// passed on when dropped), or wait for an answer.
+    pub(crate) fn coalesce_enter<R>(&self, shard: ShardId, key: &KeyOf<R>) -> Entered<R>
     where
         R: FindManyByKeys<Backend<C>> + Send + 'static,
-        Load<R>: Operation<C, FindManyStatement<R, Backend<C>>, Output = Vec<R>>,
-        F: Future<Output = Result<Option<R>>>,
     {
         let config = self.coalesce_config();
         let max_batch = config.max_batch.min(R::keys_per_statement()).max(1);
         let group = self.coalescer().group::<R>(shard);
-        match group.enter(&key, config.in_flight) {
-            Turn::Now => {
-                let _slot = Slot { group, max_batch };
-                direct.await
-            }
-            Turn::Wait(told) => match told.await {
-                Ok(Answer::Row(row)) => row,
-                Ok(Answer::Lead(others)) => {
-                    self.lead::<R>(shard, group, max_batch, key, others).await
-                }
-                Err(_) => Err(Error::Internal {
-                    what: "a coalesced lookup ended without an answer",
-                }),
+        match group.enter(key, config.in_flight) {
+            Turn::Now => Entered::Now(Slot { group, max_batch }),
+            Turn::Wait(told) => Entered::Wait {
+                told,
+                group,
+                max_batch,
             },
+        }
+    }
+
+    /// Waits for a coalesced answer, or leads the batch when told to.
+    pub(crate) async fn await_turn<R>(
+        &self,
+        shard: ShardId,
+        key: KeyOf<R>,
+        entered: Entered<R>,
+    ) -> Result<Option<R>>
+    where
+        R: FindManyByKeys<Backend<C>> + Send + 'static,
+        Load<R>: Operation<C, FindManyStatement<R, Backend<C>>, Output = Vec<R>>,
+    {
+        let Entered::Wait {
+            told,
+            group,
+            max_batch,
+        } = entered
+        else {
+            return Err(Error::Internal {
+                what: "a coalesced lookup waited without a place in the queue",
+            });
+        };
+        match told.await {
+            Ok(Answer::Row(row)) => row,
+            Ok(Answer::Lead(others)) => self.lead::<R>(shard, group, max_batch, key, others).await,
+            Err(_) => Err(Error::Internal {
+                what: "a coalesced lookup ended without an answer",
+            }),
         }
     }
 

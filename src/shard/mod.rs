@@ -8,7 +8,7 @@ mod builder;
 mod causal_token;
 pub(crate) mod changeset;
 mod coalesce;
-mod coalesced;
+pub(crate) mod coalesced;
 pub(crate) mod colocation;
 mod dispatch;
 mod forward;

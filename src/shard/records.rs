@@ -58,8 +58,17 @@ impl<C: ShardConnection> Sharded<C> {
     {
         let shard = self.shard_of_key::<R::Table>(&key)?;
         if self.coalesces(R::Table::NAME) {
-            let direct = self.find_alone::<R>(shard, key.clone());
-            return self.find_coalesced::<R, _>(shard, key, direct).await;
+            match self.coalesce_enter::<R>(shard, &key) {
+                // Nothing in flight: alone, at once, holding the slot until done.
+                super::coalesced::Entered::Now(slot) => {
+                    let row = self.find_alone::<R>(shard, key).await;
+                    drop(slot);
+                    return row;
+                }
+                // Boxed: a waiting find's state (the batch it may lead) stays out of every
+                // find's future, which is moved whole at each step.
+                entered => return Box::pin(self.await_turn::<R>(shard, key, entered)).await,
+            }
         }
         self.find_alone::<R>(shard, key).await
     }
