@@ -37,6 +37,30 @@ impl<R: Keyed> Drop for Slot<R> {
     }
 }
 
+/// A find waiting for its answer. Dropped before it read one (its caller gone), it takes
+/// back a lead it was sent and not yet received: the batch goes back to the queue and the
+/// slot that came with it passes on.
+struct Waiting<R: Keyed> {
+    told: tokio::sync::oneshot::Receiver<Answer<R>>,
+    group: Arc<Group<R>>,
+    max_batch: usize,
+    answered: bool,
+}
+
+impl<R: Keyed> Drop for Waiting<R> {
+    fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
+        // Closed first: a lead sent from now on comes back to its sender, who passes it on.
+        self.told.close();
+        if let Ok(Answer::Lead(others)) = self.told.try_recv() {
+            self.group.requeue(others);
+            self.group.pass_on(self.max_batch);
+        }
+    }
+}
+
 /// A leader's batch not answered yet: dropped unanswered (the leader gave up), it goes back
 /// to the head of the queue, before the leader's slot passes on.
 struct Unanswered<R: Keyed> {
@@ -103,7 +127,16 @@ impl<C: ShardConnection> Sharded<C> {
                 what: "a coalesced lookup waited without a place in the queue",
             });
         };
-        match told.await {
+        let mut waiting = Waiting {
+            told,
+            group,
+            max_batch,
+            answered: false,
+        };
+        let answer = (&mut waiting.told).await;
+        waiting.answered = true;
+        let (group, max_batch) = (waiting.group.clone(), waiting.max_batch);
+        match answer {
             Ok(Answer::Row(row)) => row,
             Ok(Answer::Lead(others)) => self.lead::<R>(shard, group, max_batch, key, others).await,
             Err(_) => Err(Error::Internal {
